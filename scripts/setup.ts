@@ -1,9 +1,13 @@
 // npm run setup (also run by `npm ci` / `npm install` through the `prepare` script).
-// Installs the pinned tools into .tools/bin. Needs the network once; every command after it works
+// Installs the pinned tools into .tools/bin, then generates the JSON schemas kubeconform validates
+// against into .tools/schemas (docs/schemas.md). Needs the network once; every command after it works
 // offline. Safe to re-run: what is already there at the pinned version is kept.
+import { which } from 'zx';
 import { EXIT_OK } from './lib/errors.ts';
 import { runMain } from './lib/main.ts';
 import { displayPath, TOOLS_BIN } from './lib/paths.ts';
+import { generatePinnedSchemas } from './lib/schemas/generate.ts';
+import { SCHEMAS_DIR } from './lib/schemas/location.ts';
 import { installPinnedTool } from './lib/setup-tools.ts';
 import { PINNED_TOOLS } from './lib/tool-versions.ts';
 
@@ -19,5 +23,12 @@ await runMain(async () => {
       );
     }
   }
+  // Schemas come from Go modules too: without Go there is nothing to fetch them with.
+  if (!(await which('go', { nothrow: true }))) {
+    process.stderr.write('setup: warning: Go is not installed, so the kubeconform schemas were not generated; `npm run validate` needs them. Install Go and run `npm run setup`.\n');
+    return EXIT_OK;
+  }
+  const reports = await generatePinnedSchemas(SCHEMAS_DIR);
+  for (const r of reports ?? []) process.stdout.write(`setup: wrote ${r.count} schemas -> ${displayPath(r.folder)}\n`);
   return EXIT_OK;
 });

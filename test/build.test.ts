@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { describe, expect, it } from 'vitest';
+import { listOverlays } from '../scripts/lib/overlays.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { parseObjects } from './helpers/render.ts';
 import { runScript } from './helpers/run.ts';
@@ -26,7 +27,8 @@ describe('npm run build', () => {
     const out = await tempDir();
     const result = await runScript('build.ts', ['--out', out]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(['deployment-ip.yaml', 'single-node.yaml', 'statefulset-hostname-pvc.yaml']);
+    expect((await readdir(out)).sort()).toEqual(listOverlays().map((o) => `${o.name}.yaml`));
+    expect(listOverlays().map((o) => o.name)).toEqual(expect.arrayContaining(['deployment-ip', 'single-node', 'statefulset-hostname-pvc']));
     const objects = parseObjects(await readFile(path.join(out, 'deployment-ip.yaml'), 'utf8'));
     expect(objects.map((o) => o.kind)).toContain('Deployment');
     expect(result.stdout).toMatch(/^overlays\/deployment-ip -> .*deployment-ip\.yaml \(\d+ objects\)$/m);
@@ -48,7 +50,7 @@ describe('npm run build', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toBe('');
     const lines = result.stdout.trim().split('\n');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(listOverlays().length);
     for (const line of lines) expect(line).toMatch(/^overlays\/[\w-]+ -> .+\.yaml \(\d+ objects\)$/);
   });
 

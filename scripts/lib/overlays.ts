@@ -4,7 +4,7 @@ import { displayPath, OVERLAYS_DIR } from './paths.ts';
 
 /** A directory kustomize can build, and the name its output goes by. */
 export interface Overlay {
-  /** The directory's base name: `rendered/<name>.yaml`, the Argo CD application, the namespace suffix. */
+  /** The directory's base name: `rendered/<name>.yaml`, and the `emqx-<name>` namespace and Argo CD / Flux application. */
   readonly name: string;
   /** Absolute path. */
   readonly dir: string;

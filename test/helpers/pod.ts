@@ -1,6 +1,8 @@
 // Reads the EMQX pod as the kubelet would start it: its container, and its env after envFrom and
 // $(VAR) expansion. Tests use it to check the node name EMQX will actually get.
 import type { K8sObject } from '../../scripts/lib/validate/types.ts';
+import { placeholder, resolveEnv } from '../../scripts/lib/validate/env.ts';
+import type { Json } from '../../scripts/lib/validate/k8s.ts';
 import { only } from './render.ts';
 
 export interface EnvVar {
@@ -50,21 +52,15 @@ export function configEnv(objects: readonly K8sObject[]): Record<string, string>
 }
 
 /**
- * The env the process sees in a pod with this name and namespace and IP: envFrom first, then env in
- * order, each $(VAR) expanded only from variables defined before it (as the kubelet does).
- * Secret values stay symbolic (`<secret:name/key>`).
+ * The env the process sees in a pod with this name and IP, as the validate rules resolve it
+ * (envFrom, then env in order, $(VAR) expanded only from what is defined above), with the run-time
+ * placeholders filled in. Secret values stay symbolic.
  */
 export function effectiveEnv(objects: readonly K8sObject[], pod: { name: string; namespace: string; ip: string }): Record<string, string> {
-  const env: Record<string, string> = { ...configEnv(objects) };
-  const fields: Record<string, string> = { 'metadata.name': pod.name, 'metadata.namespace': pod.namespace, 'status.podIP': pod.ip };
-  for (const variable of emqxContainer(objects).env ?? []) {
-    if (variable.value !== undefined) {
-      env[variable.name] = variable.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env[name] ?? whole);
-    } else if (variable.valueFrom?.fieldRef) {
-      env[variable.name] = fields[variable.valueFrom.fieldRef.fieldPath] ?? `<field:${variable.valueFrom.fieldRef.fieldPath}>`;
-    } else if (variable.valueFrom?.secretKeyRef) {
-      env[variable.name] = `<secret:${variable.valueFrom.secretKeyRef.name}/${variable.valueFrom.secretKeyRef.key}>`;
-    }
-  }
-  return env;
+  const workload = workloadOf(objects);
+  const container = emqxContainer(objects) as unknown as Json;
+  const { vars } = resolveEnv(container, objects, workload.metadata.namespace);
+  const runtime: Record<string, string> = { [placeholder('metadata.name')]: pod.name, [placeholder('status.podIP')]: pod.ip, [placeholder('metadata.namespace')]: pod.namespace };
+  const fill = (value: string) => Object.entries(runtime).reduce((v, [from, to]) => v.replaceAll(from, to), value);
+  return Object.fromEntries([...vars.values()].map((v) => [v.name, fill(v.value)]));
 }

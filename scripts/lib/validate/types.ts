@@ -28,6 +28,8 @@ export interface Finding {
   readonly namespace?: string;
   /** The source file that produced the object, relative to the repository when inside it. */
   readonly file?: string;
+  /** 1-based line in `file` where the field (or the object) is written, when it could be found. */
+  readonly line?: number;
   /** The field, as a dotted path with list indexes or selectors: `spec.template.spec.containers[emqx].env[EMQX_HOST]`. */
   readonly path?: string;
   /** Stable identifier, e.g. `emqx/discovery-service`, `schema`, `security/run-as-non-root`. */
@@ -41,15 +43,31 @@ export interface Finding {
 export interface RuleContext {
   readonly overlay: string;
   readonly objects: readonly K8sObject[];
+  /**
+   * Secrets that come from outside the render (validate.config.yaml, `externalSecrets`), by name,
+   * with the keys they are promised to hold. Absent: none are declared.
+   */
+  readonly externalSecrets?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** A finding before the engine adds the overlay and the source file. */
-export type RuleFinding = Omit<Finding, 'overlay' | 'file'> & { readonly object?: K8sObject };
+export type RuleFinding = Omit<Finding, 'overlay' | 'file' | 'line'> & {
+  readonly object?: K8sObject;
+  /**
+   * Text that the source line setting the field contains (a value such as `$(POD_IP)`, or an env
+   * name such as `EMQX_CLUSTER__K8S__ADDRESS_TYPE`). The engine searches the overlay's own files
+   * first, then its bases, so that a finding on a patched field names the patch, not the base.
+   * Several: tried in order.
+   */
+  readonly locate?: string | readonly string[];
+};
 
 export interface Rule {
   readonly id: string;
   readonly severity: Severity;
   /** One line for `--help` and the README's rule table. */
   readonly description: string;
+  /** How to fix a finding, for docs/validate.md and SARIF help text. */
+  readonly fix?: string;
   check(context: RuleContext): RuleFinding[];
 }

@@ -1,0 +1,22 @@
+// Every check validate runs, with its id, severity, description and fix: the rule registry plus the
+// schema and render steps. SARIF's tool.driver.rules and docs/validate.md list exactly these.
+import { RULES } from './rules/index.ts';
+import { RENDER_RULE } from './run.ts';
+import { SCHEMA_RULES } from './schema.ts';
+import type { Severity } from './types.ts';
+
+export interface CatalogEntry {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly description: string;
+  readonly fix: string;
+}
+
+export function ruleCatalog(): CatalogEntry[] {
+  return [
+    { ...RENDER_RULE, severity: 'error' },
+    { ...SCHEMA_RULES.invalid, severity: 'error' },
+    { ...SCHEMA_RULES.missing, severity: 'error' },
+    ...RULES.map((r) => ({ id: r.id, severity: r.severity, description: r.description, fix: r.fix ?? '' })),
+  ];
+}

@@ -1,0 +1,45 @@
+// The effective EMQX settings of a broker workload, from its container's resolved environment.
+import { resolveEnv, type ResolvedEnv, type ResolvedVar } from './env.ts';
+import { asString, podPath, type EmqxWorkload } from './k8s.ts';
+import type { K8sObject } from './types.ts';
+
+/** `cluster.k8s.address_type` -> `EMQX_CLUSTER__K8S__ADDRESS_TYPE`. */
+export function envName(configPath: string): string {
+  return `EMQX_${configPath.toUpperCase().replace(/\./g, '__')}`;
+}
+
+export interface EmqxSettings {
+  readonly workload: EmqxWorkload;
+  readonly env: ResolvedEnv;
+  get(configPath: string): ResolvedVar | undefined;
+  value(configPath: string): string | undefined;
+  /** The field path of a variable in the broker container, for findings. */
+  fieldPath(variable: ResolvedVar | string): string;
+  /** `<name>@<host>`: EMQX_NODE__NAME, else EMQX_NAME (default `emqx`) @ EMQX_HOST. */
+  readonly nodeName: string | undefined;
+  readonly nodeHost: string | undefined;
+  readonly namespace: string | undefined;
+}
+
+export function emqxSettings(workload: EmqxWorkload, objects: readonly K8sObject[]): EmqxSettings {
+  const namespace = workload.object.metadata.namespace;
+  const env = resolveEnv(workload.container, objects, namespace);
+  const get = (configPath: string) => env.vars.get(envName(configPath));
+  const raw = (name: string) => env.vars.get(name)?.value;
+  const nodeName = raw('EMQX_NODE__NAME') ?? (raw('EMQX_HOST') !== undefined ? `${raw('EMQX_NAME') ?? 'emqx'}@${raw('EMQX_HOST')}` : undefined);
+  const at = nodeName?.indexOf('@') ?? -1;
+  return {
+    workload,
+    env,
+    get,
+    value: (configPath) => get(configPath)?.value,
+    fieldPath: (variable) => {
+      const v = typeof variable === 'string' ? env.vars.get(variable) : variable;
+      const where = v ? v.path : `env[${variable as string}]`;
+      return podPath(workload, `containers[${asString(workload.container.name) ?? '?'}].${where}`);
+    },
+    nodeName,
+    nodeHost: nodeName !== undefined && at >= 0 ? nodeName.slice(at + 1) : undefined,
+    namespace,
+  };
+}

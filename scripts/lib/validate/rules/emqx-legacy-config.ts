@@ -1,0 +1,45 @@
+import { emqxSettings } from '../emqx.ts';
+import { findingFor } from '../finding.ts';
+import { emqxWorkloads } from '../k8s.ts';
+import type { Rule, RuleFinding } from '../types.ts';
+
+/** EMQX 4.x variables that 5.x ignores, and what replaced them. */
+export const LEGACY_KEYS: Readonly<Record<string, string>> = {
+  EMQX_CLUSTER__DISCOVERY: 'EMQX_CLUSTER__DISCOVERY_STRATEGY',
+  EMQX_CLUSTER__K8S__APP_NAME: 'EMQX_NAME (the node name prefix; peers are named <EMQX_NAME>@<host>)',
+  EMQX_CLUSTER__DNS__APP: 'EMQX_NAME (the node name prefix)',
+  EMQX_CLUSTER__DNS__TYPE: 'EMQX_CLUSTER__DNS__RECORD_TYPE (a | aaaa | srv)',
+  EMQX_CLUSTER__K8S__SERVICE_NAME_SUFFIX: 'EMQX_CLUSTER__K8S__SUFFIX',
+  EMQX_DASHBOARD__DEFAULT_USER__LOGIN: 'EMQX_DASHBOARD__DEFAULT_USERNAME',
+  EMQX_DASHBOARD__DEFAULT_USER__PASSWORD: 'EMQX_DASHBOARD__DEFAULT_PASSWORD',
+  EMQX_LISTENER__TCP__EXTERNAL: 'EMQX_LISTENERS__TCP__DEFAULT__BIND',
+  EMQX_LISTENER__SSL__EXTERNAL: 'EMQX_LISTENERS__SSL__DEFAULT__BIND',
+  EMQX_LISTENER__WS__EXTERNAL: 'EMQX_LISTENERS__WS__DEFAULT__BIND',
+  EMQX_LISTENER__WSS__EXTERNAL: 'EMQX_LISTENERS__WSS__DEFAULT__BIND',
+  EMQX_MANAGEMENT__LISTENER__HTTP: 'EMQX_DASHBOARD__LISTENERS__HTTP__BIND (the 5.x REST API shares the dashboard port 18083)',
+  EMQX_ALLOW_ANONYMOUS: 'an authenticator (EMQX_AUTHENTICATION__...); 5.x allows anonymous clients until one is configured',
+  EMQX_ACL_NOMATCH: 'EMQX_AUTHORIZATION__NO_MATCH',
+  EMQX_LOADED_PLUGINS: 'the plugins API or EMQX_PLUGINS__STATES',
+  EMQX_LOG__TO: 'EMQX_LOG__CONSOLE__ENABLE / EMQX_LOG__FILE__ENABLE',
+  EMQX_NODE__MAX_PORTS: 'EMQX_NODE__PROCESS_LIMIT / the Erlang VM arguments (node.* in 5.x)',
+};
+
+export const emqxLegacyConfig: Rule = {
+  id: 'emqx/legacy-config',
+  severity: 'error',
+  description: 'No EMQX 4.x configuration variables: EMQX 5 ignores them silently, so the setting they meant is not applied.',
+  fix: 'rename the variable to its 5.x replacement named in the message (see EMQX 5 configuration docs).',
+  check({ objects }) {
+    const findings: RuleFinding[] = [];
+    for (const w of emqxWorkloads(objects)) {
+      const s = emqxSettings(w, objects);
+      for (const [name, variable] of s.env.vars) {
+        const replacement = LEGACY_KEYS[name];
+        if (replacement) {
+          findings.push(findingFor(this, w.object, `${name} is an EMQX 4.x setting, ignored by 5.x.`, { path: s.fieldPath(variable), locate: name, fix: `use ${replacement}.` }));
+        }
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,55 @@
+import { emqxSettings } from '../emqx.ts';
+import { findingFor } from '../finding.ts';
+import { emqxWorkloads } from '../k8s.ts';
+import type { Rule, RuleFinding } from '../types.ts';
+
+/** The cookies EMQX ships with: 5.x, and 6.x. Anyone who reaches port 4370 with one runs code. */
+export const PUBLIC_COOKIES = ['emqxsecretcookie', 'emqx50elixir'];
+
+export const emqxCookie: Rule = {
+  id: 'emqx/cookie',
+  severity: 'error',
+  description: 'EMQX_NODE__COOKIE comes from a Secret (secretKeyRef), never a literal or a ConfigMap, and is never a public default.',
+  fix: 'set EMQX_NODE__COOKIE with valueFrom.secretKeyRef (emqx-secrets, key node-cookie) and create that Secret with a random value outside git.',
+  check({ objects }) {
+    const findings: RuleFinding[] = [];
+    for (const w of emqxWorkloads(objects)) {
+      const s = emqxSettings(w, objects);
+      const cookie = s.get('node.cookie');
+      const name = 'EMQX_NODE__COOKIE';
+      if (!cookie) {
+        findings.push(findingFor(this, w.object, `EMQX_NODE__COOKIE is not set: the node runs with the public default cookie "${PUBLIC_COOKIES[0]}", and anyone who reaches port 4370 can run code on it.`, { path: s.fieldPath(name) }));
+      } else if (cookie.origin.kind !== 'secret') {
+        const isPublic = PUBLIC_COOKIES.includes(cookie.value);
+        findings.push(
+          findingFor(this, w.object, `EMQX_NODE__COOKIE is ${isPublic ? `the public default "${cookie.value}"` : `set from ${cookie.origin.kind === 'configMap' ? `ConfigMap ${cookie.origin.name}` : 'a literal'}`}: the cookie is a credential and must come from a Secret.`, {
+            path: s.fieldPath(cookie),
+            locate: name,
+          }),
+        );
+      }
+    }
+    return findings;
+  },
+};
+
+export const emqxDashboardPassword: Rule = {
+  id: 'emqx/dashboard-password',
+  severity: 'error',
+  description: 'The dashboard admin password (EMQX_DASHBOARD__DEFAULT_PASSWORD) is set and is not `public`, the default.',
+  fix: 'set EMQX_DASHBOARD__DEFAULT_PASSWORD with valueFrom.secretKeyRef (emqx-secrets, key dashboard-password).',
+  check({ objects }) {
+    const findings: RuleFinding[] = [];
+    for (const w of emqxWorkloads(objects)) {
+      const s = emqxSettings(w, objects);
+      const password = s.get('dashboard.default_password');
+      const name = 'EMQX_DASHBOARD__DEFAULT_PASSWORD';
+      if (!password) {
+        findings.push(findingFor(this, w.object, 'EMQX_DASHBOARD__DEFAULT_PASSWORD is not set: the dashboard and REST API open with admin / public.', { path: s.fieldPath(name) }));
+      } else if (password.value === 'public') {
+        findings.push(findingFor(this, w.object, 'EMQX_DASHBOARD__DEFAULT_PASSWORD is "public", the published default.', { path: s.fieldPath(password), locate: name }));
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,42 @@
+// The one list of rules `npm run validate` runs, in report order. A new rule is a module in this
+// folder and a line here (and a row in docs/validate.md).
+import type { Rule } from '../types.ts';
+import { COMPONENT_RULES } from './components.ts';
+import { configReference } from './config-reference.ts';
+import { emqxDiscoveryRbac } from './emqx-discovery-rbac.ts';
+import { emqxDiscoveryService } from './emqx-discovery-service.ts';
+import { emqxDiscovery } from './emqx-discovery.ts';
+import { emqxImage } from './emqx-image.ts';
+import { emqxLegacyConfig } from './emqx-legacy-config.ts';
+import { emqxPersistence } from './emqx-persistence.ts';
+import { emqxCookie, emqxDashboardPassword } from './emqx-secrets.ts';
+import { envExpansion } from './env-expansion.ts';
+import { portName } from './port-name.ts';
+import { clusterNetworkPolicy } from './security-cluster-network-policy.ts';
+import { podSecurityRestricted } from './security-pod.ts';
+import { rbacLeastPrivilege } from './security-rbac.ts';
+import { selectorMatchesTemplate } from './selector-matches-template.ts';
+import { serviceTargetPort } from './service-target-port.ts';
+
+export const RULES: readonly Rule[] = [
+  // What the API server rejects and a schema cannot see.
+  selectorMatchesTemplate,
+  portName,
+  serviceTargetPort,
+  configReference,
+  envExpansion,
+  // EMQX: only where an EMQX container runs.
+  emqxDiscovery,
+  emqxDiscoveryService,
+  emqxDiscoveryRbac,
+  emqxCookie,
+  emqxDashboardPassword,
+  emqxLegacyConfig,
+  emqxImage,
+  emqxPersistence,
+  ...COMPONENT_RULES,
+  // Security.
+  podSecurityRestricted,
+  rbacLeastPrivilege,
+  clusterNetworkPolicy,
+];

@@ -1,0 +1,121 @@
+// One validate run: render every overlay (through render.ts, with origins), check schemas and
+// rules, and return findings with the source file and line of each. Pure data in and out; the
+// command (scripts/validate.ts) prints and picks the exit code.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { DEFAULT_CONCURRENCY } from '../concurrency.ts';
+import type { Kustomize } from '../kustomize.ts';
+import { kustomizationFileIn, type Overlay } from '../overlays.ts';
+import { displayPath, REPO_ROOT } from '../paths.ts';
+import { ORIGIN_ANNOTATION, renderOverlays } from '../render.ts';
+import { isRecord } from './k8s.ts';
+import { RULES } from './rules/index.ts';
+import { schemaFindings, validateMany, type SchemaValidator } from './schema.ts';
+import { originFile, SourceIndex } from './sources.ts';
+import type { Finding, K8sObject, Rule, RuleContext, RuleFinding } from './types.ts';
+
+export const RENDER_RULE = { id: 'render', description: 'The overlay builds with kustomize.', fix: 'see the kustomize message: it names the file.' } as const;
+
+export interface OverlayReport {
+  readonly overlay: Overlay;
+  /** Objects checked; 0 when the render failed. */
+  readonly objects: number;
+  readonly findings: readonly Finding[];
+}
+
+export interface ValidateOptions {
+  readonly schema?: SchemaValidator;
+  readonly rules?: readonly Rule[];
+  readonly externalSecrets?: RuleContext['externalSecrets'];
+  readonly concurrency?: number;
+}
+
+/** A rendered object and the file kustomize says it came from. */
+export interface ParsedObject {
+  readonly object: K8sObject;
+  readonly origin?: string;
+}
+
+/**
+ * Parses a rendered stream into objects, taking the origin annotation off each (the rules and the
+ * user never see it).
+ */
+export function parseRendered(yaml: string, originRoot?: string): ParsedObject[] {
+  return parseAllDocuments(yaml)
+    .map((doc) => doc.toJS({ maxAliasCount: -1 }) as unknown)
+    .filter((o): o is K8sObject => isRecord(o) && typeof o.kind === 'string' && isRecord(o.metadata))
+    .map((object) => {
+      const annotations = object.metadata.annotations as Record<string, string> | undefined;
+      const annotation = annotations?.[ORIGIN_ANNOTATION];
+      if (annotations && annotation !== undefined) {
+        delete annotations[ORIGIN_ANNOTATION];
+        if (Object.keys(annotations).length === 0) delete (object.metadata as Record<string, unknown>).annotations;
+      }
+      const origin = originFile(annotation, originRoot);
+      return origin ? { object, origin } : { object };
+    });
+}
+
+/** Runs each rule on one overlay's objects. */
+export function runRules(rules: readonly Rule[], context: RuleContext): RuleFinding[] {
+  return rules.flatMap((rule) => rule.check(context));
+}
+
+export async function validateOverlays(kustomize: Kustomize, overlays: readonly Overlay[], options: ValidateOptions = {}): Promise<OverlayReport[]> {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const sources = new SourceIndex();
+  const { rendered, failures } = await renderOverlays(kustomize, overlays, { origins: true, batch: true, concurrency });
+  const schemaResults = options.schema ? await validateMany(options.schema, rendered.map((r) => r.yaml)) : [];
+  const reports = new Map<Overlay, OverlayReport>();
+  for (const failure of failures) {
+    reports.set(failure.overlay, { overlay: failure.overlay, objects: 0, findings: [renderFinding(failure.overlay, failure.message)] });
+  }
+  rendered.forEach(({ overlay, yaml, originRoot }, index) => {
+    const parsed = parseRendered(yaml, originRoot);
+    const objects = parsed.map((p) => p.object);
+    const origins = new Map(parsed.map((p) => [p.object, p.origin]));
+    const context: RuleContext = { overlay: overlay.name, objects, ...(options.externalSecrets ? { externalSecrets: options.externalSecrets } : {}) };
+    const schema = schemaFindings(schemaResults[index] ?? []);
+    const raw = [...schema, ...runRules(options.rules ?? RULES, context)];
+    const findings = raw.map((f) => {
+      const object = f.object ?? objects.find((o) => o.kind === f.kind && o.metadata.name === f.name && (f.namespace === undefined || o.metadata.namespace === f.namespace));
+      const origin = object ? origins.get(object) : undefined;
+      const at = sources.locate(overlay.dir, origin, f.path, f.locate);
+      const namespace = f.namespace ?? object?.metadata.namespace;
+      const { object: _object, locate: _locate, ...rest } = f;
+      return {
+        ...rest,
+        overlay: overlay.name,
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(at ? { file: displayPath(at.file), ...(at.line !== undefined ? { line: at.line } : {}) } : {}),
+      } satisfies Finding;
+    });
+    reports.set(overlay, { overlay, objects: objects.length, findings: sortFindings(findings) });
+  });
+  return overlays.map((o) => reports.get(o)!);
+}
+
+/** Errors first, then by file, line and rule, so that output is stable from run to run. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  const key = (f: Finding) => [f.severity === 'error' ? 0 : 1, f.file ?? '', String(f.line ?? 0).padStart(6, '0'), f.rule, f.kind, f.name, f.path ?? ''].join('\u0000');
+  return [...findings].sort((a, b) => key(a).localeCompare(key(b)));
+}
+
+/** A kustomize failure as a finding, naming the file kustomize complains about when it names one. */
+export function renderFinding(overlay: Overlay, message: string): Finding {
+  const named = [...message.matchAll(/(?:[\w.-]*\/)*[\w.-]+\.(?:ya?ml|env|json)\b/g)].map((m) => m[0]);
+  const candidates = named.flatMap((n) => [path.resolve(REPO_ROOT, n), path.resolve(overlay.dir, n)]);
+  const file = candidates.find((c) => existsSync(c)) ?? kustomizationFileIn(overlay.dir);
+  const line = /\byaml: line (\d+)/.exec(message)?.[1];
+  return {
+    overlay: overlay.name,
+    kind: 'Kustomization',
+    name: overlay.name,
+    ...(file ? { file: displayPath(file) } : {}),
+    ...(line ? { line: Number(line) } : {}),
+    rule: RENDER_RULE.id,
+    severity: 'error',
+    message,
+  };
+}
