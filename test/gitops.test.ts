@@ -1,0 +1,360 @@
+// gitops/argocd and gitops/flux: rendered with the real kustomize, and checked against every
+// overlay under overlays/ so that a new overlay that Argo CD or Flux would miss fails here.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applicationsFor, directoryPattern, expandGoTemplate, kindsNotAllowed, type GeneratedApplication } from '../scripts/lib/gitops/argocd.ts';
+import { FLUX_GENERATE_COMMAND, fluxFilesFor, overlayNamespace } from '../scripts/lib/gitops/flux.ts';
+import { findKubeconform, validateManifests } from '../scripts/lib/kubeconform.ts';
+import { findKustomize, kustomizeBuild } from '../scripts/lib/kustomize.ts';
+import { listOverlays } from '../scripts/lib/overlays.ts';
+import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { DEFAULT_KUBERNETES_MINOR } from '../scripts/lib/tool-versions.ts';
+import type { K8sObject } from '../scripts/lib/validate/types.ts';
+import { find, only, parseObjects, renderRepoOverlays } from './helpers/render.ts';
+import { runScript } from './helpers/run.ts';
+import { useTempDirs } from './helpers/tmp.ts';
+
+const ARGOCD_DIR = path.join(REPO_ROOT, 'gitops', 'argocd');
+const FLUX_DIR = path.join(REPO_ROOT, 'gitops', 'flux');
+const REPOSITORY_ENV = path.join(REPO_ROOT, 'gitops', 'repository', 'repository.env');
+
+/** repository.env, parsed as kustomize reads an env file. */
+function repositorySettings(): { url: string; revision: string } {
+  const entries = readFileSync(REPOSITORY_ENV, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const);
+  const settings = Object.fromEntries(entries) as { url?: string; revision?: string };
+  if (!settings.url || !settings.revision) throw new Error(`${REPOSITORY_ENV} must set url and revision`);
+  return { url: settings.url, revision: settings.revision };
+}
+
+async function build(dir: string): Promise<K8sObject[]> {
+  const result = await kustomizeBuild(await findKustomize(), dir);
+  if (!result.ok) throw new Error(`kustomize build ${dir} failed: ${result.message}`);
+  return parseObjects(result.yaml);
+}
+
+type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const specOf = (o: K8sObject) => (o as unknown as { spec: Spec }).spec;
+
+const overlays = listOverlays();
+const overlayNames = overlays.map((o) => o.name);
+let rendered: Map<string, K8sObject[]>;
+let argocd: K8sObject[];
+let flux: K8sObject[];
+
+beforeAll(async () => {
+  [rendered, argocd, flux] = await Promise.all([renderRepoOverlays(overlays), build(ARGOCD_DIR), build(FLUX_DIR)]);
+});
+
+describe('the overlays, as both tools deploy them', () => {
+  it('finds overlays to check', () => {
+    expect(overlayNames.length).toBeGreaterThan(0);
+  });
+
+  it('each overlay renders every namespaced object into emqx-<overlay name>, the namespace Argo CD and Flux target', () => {
+    for (const name of overlayNames) {
+      const namespaces = new Set(rendered.get(name)!.map((o) => o.metadata.namespace).filter((ns) => ns !== undefined));
+      expect([...namespaces], `overlay ${name}`).toEqual([overlayNamespace(name)]);
+    }
+  });
+
+  it('StatefulSet volumeClaimTemplates carry what the API server fills in, and their claims outlive the StatefulSet', () => {
+    // The Argo CD OutOfSync issue (argoproj/argo-cd#11143) is handled in the manifests, not with
+    // ignoreDifferences: this pins it for every overlay, including ones added later.
+    for (const [name, objects] of rendered) {
+      for (const sts of find(objects, 'StatefulSet')) {
+        const templates = (specOf(sts).volumeClaimTemplates ?? []) as Spec[];
+        for (const t of templates) {
+          expect({ apiVersion: t.apiVersion, kind: t.kind, volumeMode: t.spec?.volumeMode }, `overlay ${name}, claim ${t.metadata?.name}`).toEqual({
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            volumeMode: 'Filesystem',
+          });
+        }
+        // Deleting the Application or the Flux Kustomization deletes the StatefulSet; the data stays.
+        if (templates.length > 0) expect(specOf(sts).persistentVolumeClaimRetentionPolicy, `overlay ${name}`).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+      }
+    }
+  });
+});
+
+describe('Argo CD (gitops/argocd)', () => {
+  const appset = () => only(argocd, 'ApplicationSet', 'emqx');
+  const project = () => only(argocd, 'AppProject', 'emqx');
+
+  it('renders only the AppProject and the ApplicationSet, in the argocd namespace, with every placeholder replaced', () => {
+    expect(argocd.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual(['AppProject/argocd/emqx', 'ApplicationSet/argocd/emqx']);
+    expect(JSON.stringify(argocd)).not.toContain('<gitops/repository');
+  });
+
+  it('generates from the git directories overlays/*, with Go templates that fail on a missing key', () => {
+    const spec = specOf(appset());
+    const { url, revision } = repositorySettings();
+    expect(spec.goTemplate).toBe(true);
+    expect(spec.goTemplateOptions).toContain('missingkey=error');
+    expect(spec.generators).toEqual([{ git: { repoURL: url, revision, directories: [{ path: 'overlays/*' }] } }]);
+    expect(spec.template.spec.source).toEqual({ repoURL: url, targetRevision: revision, path: '{{.path.path}}' });
+  });
+
+  it('fixes the project as a literal, so a pull request cannot pick a project with more rights', () => {
+    const project = specOf(appset()).template.spec.project;
+    expect(project).toBe('emqx');
+    expect(project).not.toContain('{{');
+  });
+
+  it('syncs automatically with prune, self-heal, retries, CreateNamespace and server-side apply', () => {
+    const syncPolicy = specOf(appset()).template.spec.syncPolicy;
+    expect(syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    expect(syncPolicy.syncOptions).toEqual(expect.arrayContaining(['CreateNamespace=true', 'ServerSideApply=true']));
+    expect(syncPolicy.retry.limit).toBeGreaterThan(0);
+    expect(syncPolicy.retry.backoff).toMatchObject({ duration: expect.any(String), factor: expect.any(Number), maxDuration: expect.any(String) });
+    expect(syncPolicy.managedNamespaceMetadata.labels).toEqual({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+  });
+
+  it('keeps the brokers running when the ApplicationSet itself is deleted; removing an overlay deletes its objects (not its claims)', () => {
+    expect(specOf(appset()).syncPolicy).toEqual({ preserveResourcesOnDeletion: true });
+    // The claims survive through the StatefulSet retention policy, pinned in the overlays' tests above.
+    expect(specOf(appset()).template.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
+  });
+
+  it('limits the AppProject to this repository, emqx-* namespaces of this cluster, and Namespace as the only cluster-scoped kind', () => {
+    const spec = specOf(project());
+    expect(spec.sourceRepos).toEqual([repositorySettings().url]);
+    expect(spec.destinations.length).toBeGreaterThan(0);
+    for (const d of spec.destinations) expect(d).toEqual({ server: 'https://kubernetes.default.svc', namespace: 'emqx-*' });
+    expect(spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+    for (const entry of spec.namespaceResourceWhitelist) {
+      expect(entry.group, 'no wildcard group').not.toContain('*');
+      expect(entry.kind, 'no wildcard kind').not.toContain('*');
+    }
+  });
+
+  it('whitelists every kind any overlay renders (a new kind fails here until the AppProject allows it)', () => {
+    const gaps = [...rendered].flatMap(([name, objects]) => kindsNotAllowed(project(), objects).map((gk) => `overlay ${name}: ${gk.scope} ${gk.group || 'core'}/${gk.kind}`));
+    expect(gaps, 'add these to gitops/argocd/appproject.yaml (namespaceResourceWhitelist or clusterResourceWhitelist)').toEqual([]);
+  });
+
+  it('whitelist check: a kind no entry allows is reported', () => {
+    const objects = [{ apiVersion: 'bitnami.com/v1alpha1', kind: 'SealedSecret', metadata: { name: 'x', namespace: 'emqx-a' } }];
+    expect(kindsNotAllowed(project(), objects)).toEqual([{ group: 'bitnami.com', kind: 'SealedSecret', scope: 'Namespaced' }]);
+  });
+});
+
+describe('Flux (gitops/flux)', () => {
+  const overlayKustomizations = () => find(flux, 'Kustomization').filter((k) => k.metadata.labels?.['app.kubernetes.io/component'] === 'overlay');
+
+  it('uses the current API versions and the repository and branch from repository.env', () => {
+    const { url, revision } = repositorySettings();
+    const repo = only(flux, 'GitRepository', 'emqx');
+    expect(repo.apiVersion).toBe('source.toolkit.fluxcd.io/v1');
+    expect(repo.metadata.namespace).toBe('flux-system');
+    expect(specOf(repo)).toMatchObject({ url, ref: { branch: revision } });
+    for (const k of find(flux, 'Kustomization')) expect(k.apiVersion, k.metadata.name).toBe('kustomize.toolkit.fluxcd.io/v1');
+    expect(JSON.stringify(flux)).not.toContain('<gitops/repository');
+  });
+
+  it('gives each overlay a Kustomization with prune, wait, timeout, retries, its namespace and SOPS decryption', () => {
+    for (const name of overlayNames) {
+      const spec = specOf(only(flux, 'Kustomization', `emqx-${name}`));
+      expect(spec, `overlay ${name}`).toMatchObject({
+        path: `./overlays/${name}`,
+        targetNamespace: overlayNamespace(name),
+        prune: true,
+        wait: true,
+        timeout: expect.stringMatching(/^\d+m$/),
+        retryInterval: expect.stringMatching(/^\d+m$/),
+        interval: expect.stringMatching(/^\d+m$/),
+        sourceRef: { kind: 'GitRepository', name: 'emqx' },
+        decryption: { provider: 'sops' },
+      });
+    }
+  });
+
+  it('declares each overlay namespace (Flux does not create a targetNamespace) and never prunes it', () => {
+    for (const name of overlayNames) {
+      const ns = only(flux, 'Namespace', overlayNamespace(name));
+      expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+      expect(ns.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune']).toBe('disabled');
+    }
+  });
+
+  it('keeps gitops/flux itself in sync, so a merge that adds an overlay deploys it', () => {
+    const self = specOf(only(flux, 'Kustomization', 'emqx-gitops'));
+    expect(self).toMatchObject({ path: './gitops/flux', prune: true, sourceRef: { kind: 'GitRepository', name: 'emqx' } });
+    expect(self.targetNamespace).toBeUndefined();
+  });
+
+  it('components/sops-age points every overlay Kustomization, and only those, at the sops-age Secret', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      path.join(dir, 'kustomization.yaml'),
+      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${path.relative(dir, FLUX_DIR)}\ncomponents:\n  - ${path.relative(dir, path.join(FLUX_DIR, 'components', 'sops-age'))}\n`,
+    );
+    const objects = await build(dir);
+    for (const name of overlayNames) {
+      expect(specOf(only(objects, 'Kustomization', `emqx-${name}`)).decryption).toEqual({ provider: 'sops', secretRef: { name: 'sops-age' } });
+    }
+    expect(specOf(only(objects, 'Kustomization', 'emqx-gitops')).decryption).toBeUndefined();
+  });
+});
+
+const tempDir = useTempDirs();
+
+describe('coverage: every directory under overlays/ is deployed by both tools, and nothing else is', () => {
+  const overlayDirs = () => overlays.map((o) => path.relative(REPO_ROOT, o.dir).split(path.sep).join('/'));
+
+  it('Argo CD: the ApplicationSet generates one Application per overlay, in the namespace the overlay renders into', () => {
+    const apps = applicationsFor(only(argocd, 'ApplicationSet', 'emqx'), overlayDirs());
+    const missing = overlayNames.filter((name) => !apps.some((a) => a.dir === `overlays/${name}`));
+    expect(missing, 'overlays the ApplicationSet generator does not match (gitops/argocd/applicationset.yaml)').toEqual([]);
+    for (const app of apps) {
+      const name = path.posix.basename(app.dir);
+      expect({ name: app.name, path: app.path, namespace: app.namespace, project: app.project }).toEqual({
+        name: `emqx-${name}`,
+        path: `overlays/${name}`,
+        namespace: rendered.get(name)!.find((o) => o.metadata.namespace)?.metadata.namespace,
+        project: 'emqx',
+      });
+    }
+  });
+
+  it('Argo CD: the generator ignores what is not an overlay directory', () => {
+    const apps: GeneratedApplication[] = applicationsFor(only(argocd, 'ApplicationSet', 'emqx'), ['overlays/a', 'overlays/a/patches', 'base', 'components/persistence']);
+    expect(apps.map((a) => a.dir)).toEqual(['overlays/a']);
+  });
+
+  it('Flux: every overlay has a Kustomization and a Namespace, and no Kustomization points at a missing overlay', () => {
+    const kustomizations = find(flux, 'Kustomization').filter((k) => k.metadata.labels?.['app.kubernetes.io/component'] === 'overlay');
+    const deployed = kustomizations.map((k) => String(specOf(k).path).replace(/^\.\/overlays\//, ''));
+    expect(overlayNames.filter((n) => !deployed.includes(n)), `overlays Flux misses: run \`${FLUX_GENERATE_COMMAND}\``).toEqual([]);
+    expect(deployed.filter((n) => !overlayNames.includes(n)), `Kustomizations for removed overlays: run \`${FLUX_GENERATE_COMMAND}\``).toEqual([]);
+  });
+
+  it(`Flux: the committed gitops/flux/overlays matches overlays/ (else: run \`${FLUX_GENERATE_COMMAND}\`)`, async () => {
+    const out = await runScript('gitops-flux.ts', ['--check']);
+    expect(out.stderr).toBe('');
+    expect(out.exitCode).toBe(0);
+  });
+});
+
+describe(`${FLUX_GENERATE_COMMAND} on a fixture repository`, () => {
+  async function fixture(names: string[]): Promise<string> {
+    const root = await tempDir();
+    for (const name of names) await addOverlay(root, name);
+    return root;
+  }
+  async function addOverlay(root: string, name: string, namespace = overlayNamespace(name)): Promise<void> {
+    await mkdir(path.join(root, 'overlays', name), { recursive: true });
+    await writeFile(path.join(root, 'overlays', name, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${namespace}\n`);
+  }
+  const generated = (root: string) => path.join(root, 'gitops', 'flux', 'overlays');
+
+  it('writes a Namespace and a Kustomization per overlay, then reports itself up to date', async () => {
+    const root = await fixture(['alpha', 'beta']);
+    const write = await runScript('gitops-flux.ts', ['--root', root]);
+    expect(write.exitCode).toBe(0);
+    for (const file of fluxFilesFor(['alpha', 'beta']).keys()) expect(existsSync(path.join(generated(root), file)), file).toBe(true);
+    const check = await runScript('gitops-flux.ts', ['--root', root, '--check']);
+    expect(check.exitCode).toBe(0);
+  });
+
+  it('--check fails on a new overlay, naming the missing files and the command that fixes it', async () => {
+    const root = await fixture(['alpha']);
+    await runScript('gitops-flux.ts', ['--root', root]);
+    await addOverlay(root, 'gamma');
+    const check = await runScript('gitops-flux.ts', ['--root', root, '--check']);
+    expect(check.exitCode).toBe(1);
+    expect(check.stderr).toContain('missing:   ');
+    expect(check.stderr).toContain(path.join('gamma', 'kustomization-flux.yaml'));
+    expect(check.stderr).toContain(`run \`${FLUX_GENERATE_COMMAND}\``);
+    expect(check.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('removes the files of an overlay that was removed', async () => {
+    const root = await fixture(['alpha', 'beta']);
+    await runScript('gitops-flux.ts', ['--root', root]);
+    await rm(path.join(root, 'overlays', 'beta'), { recursive: true });
+    const check = await runScript('gitops-flux.ts', ['--root', root, '--check']);
+    expect(check.exitCode).toBe(1);
+    expect(check.stderr).toContain('left over:');
+    expect((await runScript('gitops-flux.ts', ['--root', root])).exitCode).toBe(0);
+    expect(existsSync(path.join(generated(root), 'beta'))).toBe(false);
+    expect(readFileSync(path.join(generated(root), 'kustomization.yaml'), 'utf8')).not.toContain('beta/');
+  });
+
+  it('refuses an overlay whose kustomization sets another namespace, naming the file, the field and the fix', async () => {
+    const root = await fixture(['alpha']);
+    await addOverlay(root, 'beta', 'brokers');
+    const out = await runScript('gitops-flux.ts', ['--root', root]);
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain(path.join('overlays', 'beta', 'kustomization.yaml'));
+    expect(out.stderr).toContain('field namespace');
+    expect(out.stderr).toContain('set `namespace: emqx-beta`');
+    expect(existsSync(generated(root))).toBe(false);
+  });
+
+  it('the generated folder renders with kustomize', async () => {
+    const root = await fixture(['alpha']);
+    await runScript('gitops-flux.ts', ['--root', root]);
+    const objects = await build(generated(root));
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Kustomization/emqx-alpha', 'Namespace/emqx-alpha']);
+  });
+});
+
+describe('schemas', () => {
+  it.each([
+    ['gitops/argocd', ARGOCD_DIR],
+    ['gitops/flux', FLUX_DIR],
+  ])('%s passes kubeconform -strict with the pinned Argo CD and Flux CRD schemas', async (_, dir) => {
+    const result = await kustomizeBuild(await findKustomize(), dir);
+    if (!result.ok) throw new Error(result.message);
+    const checked = await validateManifests(await findKubeconform(), result.yaml, { kubernetesVersion: DEFAULT_KUBERNETES_MINOR });
+    expect(checked.length).toBeGreaterThan(0);
+    expect(checked.filter((r) => r.status !== 'statusValid').map((r) => `${r.kind}/${r.name}: ${r.status} ${r.msg}`)).toEqual([]);
+  });
+});
+
+describe('the repository URL and revision live in one place', () => {
+  it('appear in no file under gitops/ but repository.env', () => {
+    const { url } = repositorySettings();
+    const files = walk(path.join(REPO_ROOT, 'gitops')).filter((f) => f !== REPOSITORY_ENV);
+    expect(files.filter((f) => readFileSync(f, 'utf8').includes(url)).map((f) => path.relative(REPO_ROOT, f))).toEqual([]);
+  });
+
+  it('changing repository.env changes every place Argo CD and Flux use it', async () => {
+    const dir = await tempDir();
+    await cp(path.join(REPO_ROOT, 'gitops'), path.join(dir, 'gitops'), { recursive: true });
+    await writeFile(path.join(dir, 'gitops', 'repository', 'repository.env'), 'url=ssh://git@git.example.org/team/emqx.git\nrevision=release\n');
+    const argo = await build(path.join(dir, 'gitops', 'argocd'));
+    const fx = await build(path.join(dir, 'gitops', 'flux'));
+    const appset = specOf(only(argo, 'ApplicationSet', 'emqx'));
+    expect(specOf(only(argo, 'AppProject', 'emqx')).sourceRepos).toEqual(['ssh://git@git.example.org/team/emqx.git']);
+    expect([appset.generators[0].git.repoURL, appset.template.spec.source.repoURL]).toEqual(['ssh://git@git.example.org/team/emqx.git', 'ssh://git@git.example.org/team/emqx.git']);
+    expect([appset.generators[0].git.revision, appset.template.spec.source.targetRevision]).toEqual(['release', 'release']);
+    expect(specOf(only(fx, 'GitRepository', 'emqx'))).toMatchObject({ url: 'ssh://git@git.example.org/team/emqx.git', ref: { branch: 'release' } });
+  });
+});
+
+describe('ApplicationSet template expansion (the offline model of Argo CD used above)', () => {
+  it('expands field references and fails on a missing key, as missingkey=error does', () => {
+    expect(expandGoTemplate('emqx-{{.path.basename}}', { path: { basename: 'a' } })).toBe('emqx-a');
+    expect(() => expandGoTemplate('{{.path.basname}}', { path: { basename: 'a' } })).toThrow(/no entry for key "basname"/);
+    expect(() => expandGoTemplate('{{ upper .path.basename }}', { path: { basename: 'a' } })).toThrow(/more than a field reference/);
+  });
+
+  it('matches * within one path segment only', () => {
+    expect(directoryPattern('overlays/*').test('overlays/single-node')).toBe(true);
+    expect(directoryPattern('overlays/*').test('overlays/single-node/patches')).toBe(false);
+  });
+});
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    return statSync(full).isDirectory() ? walk(full) : [full];
+  });
+}
