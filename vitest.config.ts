@@ -6,5 +6,8 @@ export default defineConfig({
     // Tests spawn kustomize, kubeconform and git: give them room on a 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // @actions/workflow-parser imports its JSON schema without an import attribute, which Node
+    // refuses; let Vite transform it (test/workflows.test.ts).
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });

@@ -1,0 +1,86 @@
+// npm run diff -- --base REF [--head REF] [--merge-base] [--format markdown|text|json] [--out FILE] [--exit-code] [OVERLAY_DIR ...]
+// Shows, per overlay, which Kubernetes objects a merge adds, removes or changes, and warns about
+// changes Argo CD or Flux cannot apply or that lose data. The base side renders in a temporary git
+// worktree; the user's checkout is never touched.
+import path from 'node:path';
+import { writeFileAtomic } from './lib/atomic-write.ts';
+import { parseCommandLine } from './lib/cli.ts';
+import { formatJson } from './lib/diff/format-json.ts';
+import { formatMarkdown } from './lib/diff/format-markdown.ts';
+import { formatText } from './lib/diff/format-text.ts';
+import { runDiff } from './lib/diff/run.ts';
+import { hasChanges, type DiffReport } from './lib/diff/types.ts';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
+import { describeKustomize, findKustomize } from './lib/kustomize.ts';
+import { runMain } from './lib/main.ts';
+
+const USAGE = `usage: npm run diff -- --base REF [--head REF] [--merge-base] [--format markdown|text|json] [--out FILE] [--exit-code] [OVERLAY_DIR ...]
+
+Renders every overlay (or each OVERLAY_DIR) at REF and at the head, and shows which objects are
+added, removed or changed, with warnings for changes that fail on sync or lose data.
+
+  --base REF      the side to compare against (branch, tag or commit)
+  --head REF      the other side (default: the working tree, uncommitted changes included)
+  --merge-base    compare against the merge base of --base and the head, as a pull request does
+  --format F      text (default), markdown (a pull request comment, kept under 65,536 characters)
+                  or json
+  --out FILE      also write the full, untruncated output to FILE
+  --exit-code     exit 1 when anything changed (as git diff --exit-code does)
+
+Secret values are never shown: only which keys were added, removed or changed.
+
+exit codes: 0 done (changes or not), 1 changes with --exit-code, or an overlay fails to render at
+the head; 2 usage or tool error`;
+
+const FORMATS = { text: formatText, json: formatJson, markdown: formatMarkdown } as const;
+type Format = keyof typeof FORMATS;
+
+function format(report: DiffReport, name: Format, full: boolean): string {
+  if (name === 'markdown') return formatMarkdown(report, full ? { limit: Number.POSITIVE_INFINITY } : {});
+  return FORMATS[name](report);
+}
+
+await runMain(async () => {
+  const { values, positionals } = parseCommandLine(
+    process.argv.slice(2),
+    {
+      base: { type: 'string' },
+      head: { type: 'string' },
+      'merge-base': { type: 'boolean' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'exit-code': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT_OK;
+  }
+  if (!values.base) throw new UsageError('--base REF is required (e.g. --base origin/main).', USAGE);
+  const formatName = (values.format ?? 'text') as Format;
+  if (!(formatName in FORMATS)) throw new UsageError(`--format ${values.format}: use markdown, text or json.`, USAGE);
+
+  const kustomize = await findKustomize();
+  const warning = describeKustomize(kustomize);
+  if (warning) process.stderr.write(`${warning}\n`);
+
+  const report = await runDiff({
+    cwd: process.cwd(),
+    base: values.base,
+    ...(values.head ? { head: values.head } : {}),
+    mergeBase: values['merge-base'] ?? false,
+    overlayArgs: positionals,
+    kustomize,
+  });
+  process.stdout.write(format(report, formatName, false));
+  if (values.out) await writeFileAtomic(path.resolve(values.out), format(report, formatName, true));
+
+  const broken = report.overlays.filter((o) => o.failures.some((f) => f.side === 'head'));
+  if (broken.length > 0) {
+    process.stderr.write(`${broken.length} overlay(s) fail to render at the head: ${broken.map((o) => o.name).join(', ')}.\n`);
+    return EXIT_FINDINGS;
+  }
+  return values['exit-code'] && hasChanges(report) ? EXIT_FINDINGS : EXIT_OK;
+});

@@ -1,0 +1,124 @@
+// The git operations `diff` needs. Nothing here changes the user's checkout: the other side is
+// checked out into a temporary worktree that is always removed afterwards.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { $ } from 'zx';
+import { ToolError, UserError, EXIT_USAGE } from './errors.ts';
+
+const git = $({ quiet: true, nothrow: true });
+
+async function run(cwd: string, args: readonly string[]): Promise<string> {
+  const out = await git({ cwd })`git ${args}`;
+  if (out.exitCode !== 0) throw new ToolError(`git ${args.join(' ')} failed (exit ${out.exitCode}) in ${cwd}:\n${out.stderr.trim()}`);
+  return out.stdout;
+}
+
+/** The top of the repository that holds `cwd`. */
+export async function repositoryRoot(cwd: string): Promise<string> {
+  const out = await git({ cwd })`git rev-parse --show-toplevel`;
+  if (out.exitCode !== 0) throw new UserError(`${cwd} is not inside a git repository: \`npm run diff\` compares two commits of one. Run it from the repository.`, EXIT_USAGE);
+  return out.stdout.trim();
+}
+
+/** The commit a ref names, or a usage error that says which option was wrong. */
+export async function resolveCommit(repo: string, ref: string, option: string): Promise<string> {
+  const out = await git({ cwd: repo })`git rev-parse --verify --quiet --end-of-options ${`${ref}^{commit}`}`;
+  if (out.exitCode !== 0 || !out.stdout.trim()) {
+    throw new UserError(
+      `${option} ${ref}: no such commit in ${repo}. Use a branch, tag or commit that exists locally (in CI, fetch it first: \`git fetch origin main\`, or check out with fetch-depth: 0).`,
+      EXIT_USAGE,
+    );
+  }
+  return out.stdout.trim();
+}
+
+/** The best common ancestor: what a pull request is compared against. */
+export async function mergeBase(repo: string, a: string, b: string): Promise<string> {
+  const out = await git({ cwd: repo })`git merge-base ${a} ${b}`;
+  if (out.exitCode !== 0) throw new UserError(`${a} and ${b} have no common ancestor (a shallow clone? fetch with fetch-depth: 0).`, EXIT_USAGE);
+  return out.stdout.trim();
+}
+
+function splitZ(text: string): string[] {
+  return text.split('\0').filter((s) => s !== '');
+}
+
+/**
+ * Paths (repository-relative, posix) that differ between `base` and `head`; with no `head`, between
+ * `base` and the working tree, uncommitted and untracked (not ignored) files included. Renames count
+ * as both paths.
+ */
+export async function changedPaths(repo: string, base: string, head?: string): Promise<string[]> {
+  if (head) return splitZ(await run(repo, ['diff', '--name-only', '--no-renames', '-z', base, head, '--']));
+  const [tracked, untracked] = await Promise.all([
+    run(repo, ['diff', '--name-only', '--no-renames', '-z', base, '--']),
+    run(repo, ['ls-files', '--others', '--exclude-standard', '-z']),
+  ]);
+  return [...new Set([...splitZ(tracked), ...splitZ(untracked)])].sort();
+}
+
+/** Files git ignores in the working tree (for "can the base side have this file?"). */
+export async function ignoredPaths(repo: string): Promise<Set<string>> {
+  return new Set(splitZ(await run(repo, ['ls-files', '--others', '--ignored', '--exclude-standard', '--directory', '-z'])));
+}
+
+/** Directories right under `dir` in `commit` that hold a kustomization file. */
+export async function kustomizationDirsAt(repo: string, commit: string, dir: string): Promise<string[]> {
+  const out = await git({ cwd: repo })`git ls-tree -r --name-only -z ${commit} -- ${`${dir}/`}`;
+  if (out.exitCode !== 0) return [];
+  const found = new Set<string>();
+  for (const file of splitZ(out.stdout)) {
+    const match = /^(.*)\/(kustomization\.ya?ml|Kustomization)$/.exec(file);
+    if (match && path.posix.dirname(match[1]!) === dir) found.add(match[1]!);
+  }
+  return [...found].sort();
+}
+
+/** Whether `dir` holds a kustomization file in `commit`. */
+export async function hasKustomizationAt(repo: string, commit: string, dir: string): Promise<boolean> {
+  const out = await git({ cwd: repo })`git ls-tree --name-only -z ${commit} -- ${`${dir}/`}`;
+  return out.exitCode === 0 && splitZ(out.stdout).some((f) => /\/(kustomization\.ya?ml|Kustomization)$/.test(f));
+}
+
+const liveWorktrees = new Set<{ repo: string; dir: string }>();
+
+async function removeWorktree(entry: { repo: string; dir: string }): Promise<void> {
+  await git({ cwd: entry.repo })`git worktree remove --force ${entry.dir}`;
+  await rm(path.dirname(entry.dir), { recursive: true, force: true });
+  await git({ cwd: entry.repo })`git worktree prune`;
+  liveWorktrees.delete(entry);
+}
+
+// Ctrl-C or a CI cancel must not leave a worktree registered in the user's repository.
+let handlersInstalled = false;
+function installSignalHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void Promise.allSettled([...liveWorktrees].map(removeWorktree)).then(() => process.exit(130));
+    });
+  }
+}
+
+/**
+ * Checks `commit` out (detached) into a temporary worktree, runs `fn` on its path, and removes the
+ * worktree whatever happens. The user's checkout, index and branches are not touched.
+ */
+export async function withWorktree<T>(repo: string, commit: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  installSignalHandlers();
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'emqx-gitops-diff-'));
+  const entry = { repo, dir: path.join(parent, 'tree') };
+  const out = await git({ cwd: repo })`git worktree add --detach --quiet ${entry.dir} ${commit}`;
+  if (out.exitCode !== 0) {
+    await rm(parent, { recursive: true, force: true });
+    throw new ToolError(`git worktree add for ${commit} failed (exit ${out.exitCode}):\n${out.stderr.trim()}`);
+  }
+  liveWorktrees.add(entry);
+  try {
+    return await fn(entry.dir);
+  } finally {
+    await removeWorktree(entry);
+  }
+}
