@@ -9,7 +9,6 @@ import { bestOf, formatTable, generateOverlays } from './lib/fixtures.ts';
 
 const kustomize = await findKustomize();
 const quiet = $({ quiet: true, cwd: REPO_ROOT });
-const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const rows: string[][] = [];
 
 for (const count of [3, 60]) {
@@ -19,7 +18,7 @@ for (const count of [3, 60]) {
     const sequential = await bestOf(3, async () => {
       for (const dir of dirs) await quiet`${kustomize.command} build ${dir}`;
     });
-    const build = await bestOf(3, () => quiet`${tsx} scripts/build.ts --out ${path.join(generated.root, 'out')} ${dirs}`);
+    const build = await bestOf(3, () => quiet`npm run --silent build -- --out ${path.join(generated.root, 'out')} ${dirs}`);
     rows.push([String(count), `${sequential.toFixed(0)} ms`, `${build.toFixed(0)} ms`, `${(build / sequential).toFixed(2)}x`]);
   } finally {
     await generated.cleanup();

@@ -34,7 +34,7 @@ await runMain(async () => {
   const warning = describeKustomize(kustomize);
   if (warning) process.stderr.write(`${warning}\n`);
 
-  const { rendered, failures } = await renderOverlays(kustomize, overlays);
+  const { rendered, failures } = await renderOverlays(kustomize, overlays, { batch: true });
   if (failures.length > 0) {
     for (const failure of failures) process.stderr.write(`${failure.message}\n`);
     process.stderr.write(`${failures.length} of ${overlays.length} overlays failed to render; nothing was written.\n`);

@@ -1,8 +1,9 @@
 // npm run setup (also run by `npm ci` / `npm install` through the `prepare` script).
-// Installs the pinned tools into .tools/bin, then generates the JSON schemas kubeconform validates
+// Installs the pinned tools into .tools/bin, bundles the commands into .tools/dist, then generates the JSON schemas kubeconform validates
 // against into .tools/schemas (docs/schemas.md). Needs the network once; every command after it works
 // offline. Safe to re-run: what is already there at the pinned version is kept.
 import { which } from 'zx';
+import { bundleCommands } from './lib/bundle.ts';
 import { EXIT_OK } from './lib/errors.ts';
 import { runMain } from './lib/main.ts';
 import { displayPath, TOOLS_BIN } from './lib/paths.ts';
@@ -22,6 +23,13 @@ await runMain(async () => {
           `The scripts will use a ${tool.name} from PATH if there is one. Install Go and run \`npm run setup\` to pin it.\n`,
       );
     }
+  }
+  // Fast start-up for `npm run build|validate|diff|schemas`; scripts/run.mjs falls back to the
+  // sources if this fails or they change.
+  try {
+    await bundleCommands();
+  } catch (error) {
+    process.stderr.write(`setup: warning: could not bundle the commands (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); they will run from source, a little slower.\n`);
   }
   // Schemas come from Go modules too: without Go there is nothing to fetch them with.
   if (!(await which('go', { nothrow: true }))) {

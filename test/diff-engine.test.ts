@@ -141,6 +141,24 @@ describe('Secret masking', () => {
     expect(outputs.markdown).toContain('keys dashboard-password changed, fresh added, gone removed, extra added (values hidden)');
   });
 
+  it("hides the content hash in a generated Secret's name, everywhere it is referenced, and still shows the rollout", () => {
+    const generated = (suffix: string, value: string) => secret(`emqx-secrets-${suffix}`, { 'node-cookie': b64(value) });
+    const pod = (suffix: string) => statefulSet({ env: [{ name: 'EMQX_NODE__COOKIE', valueFrom: { secretKeyRef: { name: `emqx-secrets-${suffix}`, key: 'node-cookie' } } }] });
+    const changed = diffOverlay({ name: 'g', dir: 'overlays/g', base: [generated('7g5k2m9t4c', 'one-cookie'), pod('7g5k2m9t4c')], head: [generated('h2b8c6d9f5', 'two-cookie'), pod('h2b8c6d9f5')] });
+    const text = formatText({ base: { ref: 'main', commit: 'b'.repeat(40) }, head: { ref: 'working tree' }, overlays: [changed] });
+    expect(text).not.toContain('7g5k2m9t4c');
+    expect(text).not.toContain('h2b8c6d9f5');
+    const secretChange = changed.changes.find((c) => c.id.kind === 'Secret')!;
+    expect(secretChange.change).toBe('changed'); // paired across the suffix, not removed + added
+    expect(secretChange.secretKeys).toEqual([{ key: 'node-cookie', field: 'data', change: 'changed' }]);
+    const podChange = changed.changes.find((c) => c.id.kind === 'StatefulSet')!;
+    expect(podChange.diff).toMatch(/^-\s+name: emqx-secrets-<old hash>$/m);
+    expect(podChange.diff).toMatch(/^\+\s+name: emqx-secrets-<new hash>$/m);
+
+    const same = diffOverlay({ name: 'g', dir: 'overlays/g', base: [generated('7g5k2m9t4c', 'one-cookie'), pod('7g5k2m9t4c')], head: [generated('7g5k2m9t4c', 'one-cookie'), pod('7g5k2m9t4c')] });
+    expect(same.status).toBe('unchanged');
+  });
+
   it('shows a changed value as a changed line without the value', () => {
     expect(overlay.changes[0]!.diff).toContain('-  dashboard-password: "<masked: old value>"');
     expect(overlay.changes[0]!.diff).toContain('+  dashboard-password: "<masked: new value>"');

@@ -2,7 +2,7 @@
 // generated (.tools/schemas): nothing is downloaded at validate time.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { $, which } from 'zx';
+import { $, which } from 'zx/core';
 import { ToolError, UserError } from './errors.ts';
 import { displayPath, TOOLS_BIN } from './paths.ts';
 import { isInstalled } from './setup-tools.ts';

@@ -1,9 +1,10 @@
 // The one wrapper around the kustomize binary. Everything that renders goes through here.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { $, which } from 'zx';
+import { $, which } from 'zx/core';
 import { ToolError } from './errors.ts';
 import { TOOLS_BIN } from './paths.ts';
+import { isInstalled } from './setup-tools.ts';
 import { KUSTOMIZE } from './tool-versions.ts';
 
 export type KustomizeSource = 'pinned' | 'path' | 'kubectl';
@@ -35,7 +36,9 @@ const quiet = $({ quiet: true, nothrow: true });
 export async function findKustomize(): Promise<Kustomize> {
   const pinned = path.join(TOOLS_BIN, KUSTOMIZE.name);
   if (existsSync(pinned)) {
-    return { command: [pinned], version: await versionOf([pinned, 'version']), source: 'pinned' };
+    // The set-up's stamp says which version it built; asking the binary costs a process start.
+    const version = (await isInstalled(TOOLS_BIN, KUSTOMIZE)) ? KUSTOMIZE.version : await versionOf([pinned, 'version']);
+    return { command: [pinned], version, source: 'pinned' };
   }
   const onPath = await which('kustomize', { nothrow: true });
   if (onPath) {

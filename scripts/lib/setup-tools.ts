@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { $, which } from 'zx';
+import { $, which } from 'zx/core';
 import { ToolError } from './errors.ts';
 import type { PinnedTool } from './tool-versions.ts';
 

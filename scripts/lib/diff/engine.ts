@@ -2,7 +2,7 @@
 import type { K8sObject } from '../validate/types.ts';
 import { findWarnings } from './danger.ts';
 import { changedFieldPaths } from './field-paths.ts';
-import { isSecret, maskPair, secretKeyChanges } from './mask.ts';
+import { isSecret, maskPair, redactSecretNameHashes, secretKeyChanges } from './mask.ts';
 import { deepEqual, toCanonicalYaml } from './normalize.ts';
 import { describeId } from './objects.ts';
 import { pairObjects } from './pair.ts';
@@ -17,7 +17,8 @@ export interface OverlaySides {
   readonly head?: readonly K8sObject[];
 }
 
-export function diffObjectLists(base: readonly K8sObject[], head: readonly K8sObject[]): ObjectChange[] {
+export function diffObjectLists(rawBase: readonly K8sObject[], rawHead: readonly K8sObject[]): ObjectChange[] {
+  const { base, head } = redactSecretNameHashes(rawBase, rawHead);
   const changes: ObjectChange[] = [];
   for (const pair of pairObjects(base, head)) {
     if (pair.base && pair.head && deepEqual(pair.base, pair.head)) continue;
@@ -41,8 +42,8 @@ export function diffObjectLists(base: readonly K8sObject[], head: readonly K8sOb
 }
 
 export function diffOverlay(sides: OverlaySides): OverlayDiff {
-  const base = sides.base ?? [];
-  const head = sides.head ?? [];
+  // Warnings name objects too: they see the redacted names (diffObjectLists redacts on its own).
+  const { base, head } = redactSecretNameHashes(sides.base ?? [], sides.head ?? []);
   const changes = diffObjectLists(base, head);
   const status = sides.base === undefined ? 'added' : sides.head === undefined ? 'removed' : changes.length > 0 ? 'changed' : 'unchanged';
   return { name: sides.name, dir: sides.dir, status, changes, warnings: findWarnings(sides.name, base, head), failures: [] };

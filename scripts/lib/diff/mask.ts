@@ -2,6 +2,7 @@
 // What a reviewer may learn is which keys were added, removed or changed; nothing derived from a
 // value (not its length, not a hash, not its base64) reaches the output.
 import type { K8sObject } from '../validate/types.ts';
+import { withoutHashSuffix } from './objects.ts';
 
 export const MASK = '<masked>';
 export const MASK_OLD = '<masked: old value>';
@@ -67,4 +68,33 @@ export function maskPair(base: K8sObject | undefined, head: K8sObject | undefine
     base: base && isSecret(base) ? maskOne(base, isSecret(head) ? head : undefined, 'base') : base,
     head: head && isSecret(head) ? maskOne(head, isSecret(base) ? base : undefined, 'head') : head,
   };
+}
+
+/**
+ * A generated Secret's name ends in a hash of its content (`emqx-secrets-7g5k2m9t4c`): showing it
+ * would show a hash of the values. Every occurrence of such a name, in the Secret and in whatever
+ * refers to it, becomes `<stem>-<hash>` when both sides have the same name, else `<stem>-<old hash>`
+ * on the base side and `<stem>-<new hash>` on the head side, so that a reviewer still sees that the
+ * referring pods roll, and nothing of the value.
+ */
+export function redactSecretNameHashes(base: readonly K8sObject[], head: readonly K8sObject[]): { base: K8sObject[]; head: K8sObject[] } {
+  const hashedSecretNames = (objects: readonly K8sObject[]) =>
+    new Set(objects.filter((o) => isSecret(o) && withoutHashSuffix(o.metadata.name) !== undefined).map((o) => o.metadata.name));
+  const baseNames = hashedSecretNames(base);
+  const headNames = hashedSecretNames(head);
+  const redact = (objects: readonly K8sObject[], own: Set<string>, other: Set<string>, token: string): K8sObject[] => {
+    if (own.size === 0) return [...objects];
+    const replacements = new Map([...own].map((name) => [name, `${withoutHashSuffix(name)}-${other.has(name) ? '<hash>' : token}`]));
+    return objects.map((o) => replaceStrings(o, replacements) as K8sObject);
+  };
+  return { base: redact(base, baseNames, headNames, '<old hash>'), head: redact(head, headNames, baseNames, '<new hash>') };
+}
+
+function replaceStrings(value: unknown, replacements: ReadonlyMap<string, string>): unknown {
+  if (typeof value === 'string') return replacements.get(value) ?? value;
+  if (Array.isArray(value)) return value.map((v) => replaceStrings(v, replacements));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceStrings(v, replacements)]));
+  }
+  return value;
 }

@@ -50,9 +50,10 @@ export function describeId(id: ObjectId): string {
 
 /**
  * Kustomize appends `-` and a 10-character hash (letters from its own alphabet, digits) to generated
- * ConfigMaps and Secrets. Only those kinds carry one, so only they are stripped.
+ * ConfigMaps and Secrets. Only those kinds carry one, so only they are stripped. A Secret's suffix
+ * has already been replaced by `<hash>`, `<old hash>` or `<new hash>` (see redactSecretNameHashes).
  */
-const HASH_SUFFIX = /-[a-z0-9]{10}$/;
+const HASH_SUFFIX = /-(?:[a-z0-9]{10}|<(?:old |new )?hash>)$/;
 
 export function isHashable(id: ObjectId): boolean {
   return id.group === '' && (id.kind === 'ConfigMap' || id.kind === 'Secret');
