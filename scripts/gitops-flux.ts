@@ -1,4 +1,4 @@
-// npx tsx scripts/gitops-flux.ts [--check] [--root DIR]
+// npm run gitops:flux [--check] [--root DIR]
 // Writes gitops/flux/overlays/: one Namespace and one Flux Kustomization per directory under
 // overlays/. Flux has no directory generator, so this is the step that makes a new overlay deploy.
 import { readdir, rm, rmdir } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { runMain } from './lib/main.ts';
 import { listOverlays } from './lib/overlays.ts';
 import { displayPath, REPO_ROOT } from './lib/paths.ts';
 
-const USAGE = `usage: npx tsx scripts/gitops-flux.ts [--check] [--root DIR]
+const USAGE = `usage: npm run gitops:flux [--check] [--root DIR]
 
 Writes gitops/flux/overlays/ (a Namespace and a Flux Kustomization per directory under overlays/).
 Run it after adding, renaming or removing an overlay, and commit the result.

@@ -1,6 +1,6 @@
 // Flux has no directory generator (Argo CD's ApplicationSet has one): the Namespace and the Flux
 // Kustomization of each overlay are files in gitops/flux/overlays/, generated from the directories
-// under overlays/ by `npx tsx scripts/gitops-flux.ts`. This module computes those files and
+// under overlays/ by `npm run gitops:flux`. This module computes those files and
 // compares them with what is on disk; the command writes them, the tests check them.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { kustomizationFileIn, type Overlay } from '../overlays.ts';
 import { displayPath, REPO_ROOT } from '../paths.ts';
 
 /** What a user runs after adding, renaming or removing an overlay. */
-export const FLUX_GENERATE_COMMAND = 'npx tsx scripts/gitops-flux.ts';
+export const FLUX_GENERATE_COMMAND = 'npm run gitops:flux';
 
 /** Where the generated files live, inside the folder Flux reconciles (gitops/flux). */
 export const FLUX_GENERATED_DIR = path.join(REPO_ROOT, 'gitops', 'flux', 'overlays');
