@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // @actions/workflow-parser ships source maps without their sources, and Vite warns once per file.
+  logLevel: 'error',
   test: {
     include: ['test/**/*.test.ts', 'scripts/**/*.test.ts'],
     // Tests spawn kustomize, kubeconform and git: give them room on a 2-core machine.
