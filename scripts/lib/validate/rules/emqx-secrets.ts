@@ -36,7 +36,7 @@ export const emqxCookie: Rule = {
 export const emqxDashboardPassword: Rule = {
   id: 'emqx/dashboard-password',
   severity: 'error',
-  description: 'The dashboard admin password (EMQX_DASHBOARD__DEFAULT_PASSWORD) is set and is not `public`, the default.',
+  description: 'The dashboard admin password (EMQX_DASHBOARD__DEFAULT_PASSWORD) is set, comes from a Secret, and is not `public`, the default.',
   fix: 'set EMQX_DASHBOARD__DEFAULT_PASSWORD with valueFrom.secretKeyRef (emqx-secrets, key dashboard-password).',
   check({ objects }) {
     const findings: RuleFinding[] = [];
@@ -48,6 +48,10 @@ export const emqxDashboardPassword: Rule = {
         findings.push(findingFor(this, w.object, 'EMQX_DASHBOARD__DEFAULT_PASSWORD is not set: the dashboard and REST API open with admin / public.', { path: s.fieldPath(name) }));
       } else if (password.value === 'public') {
         findings.push(findingFor(this, w.object, 'EMQX_DASHBOARD__DEFAULT_PASSWORD is "public", the published default.', { path: s.fieldPath(password), locate: name }));
+      } else if (password.origin.kind !== 'secret') {
+        // The value is a credential written into git: name where it is, never what it is.
+        const where = password.origin.kind === 'configMap' ? `ConfigMap ${password.origin.name}` : 'a literal in the manifest';
+        findings.push(findingFor(this, w.object, `EMQX_DASHBOARD__DEFAULT_PASSWORD is set from ${where}, so the admin password is in git.`, { path: s.fieldPath(password), locate: name }));
       }
     }
     return findings;

@@ -13,6 +13,7 @@ import { emqxCookie, emqxDashboardPassword } from './emqx-secrets.ts';
 import { envExpansion } from './env-expansion.ts';
 import { portName } from './port-name.ts';
 import { clusterNetworkPolicy } from './security-cluster-network-policy.ts';
+import { configMapCredentials } from './security-configmap-credentials.ts';
 import { podSecurityRestricted } from './security-pod.ts';
 import { rbacLeastPrivilege } from './security-rbac.ts';
 import { selectorMatchesTemplate } from './selector-matches-template.ts';
@@ -39,4 +40,5 @@ export const RULES: readonly Rule[] = [
   podSecurityRestricted,
   rbacLeastPrivilege,
   clusterNetworkPolicy,
+  configMapCredentials,
 ];
