@@ -94,3 +94,18 @@ describe('README commands', () => {
     }
   });
 });
+
+describe('references to README sections', () => {
+  it('name headings that exist', () => {
+    const headings = new Set([...readme.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]!.trim()));
+    const files = ['base/emqx.env', 'base/kustomization.yaml', 'validate.config.yaml', 'scripts/lib/errors.ts', ...readdirSync(path.join(REPO_ROOT, 'overlays')).map((o) => `overlays/${o}/kustomization.yaml`)];
+    let checked = 0;
+    for (const file of files) {
+      for (const [, heading] of readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/README, "([^"]+)"/g)) {
+        expect(headings.has(heading!), `${file} refers to README section "${heading}"`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(3);
+  });
+});
