@@ -46,7 +46,7 @@ async function sequentialBaseline(repo: string, overlays: readonly string[]): Pr
   try {
     const started = performance.now();
     for (const tree of [baseTree, repo]) {
-      for (const dir of overlays) await $({ quiet: true })`${kustomize.command} build ${path.join(tree, path.relative(repo, dir))}`;
+      for (const dir of overlays) await $({ quiet: true })`${kustomize.build} ${path.join(tree, path.relative(repo, dir))}`;
     }
     return performance.now() - started;
   } finally {

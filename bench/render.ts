@@ -16,7 +16,7 @@ for (const count of [3, 60]) {
   try {
     const dirs = generated.overlays.map((o) => o.dir);
     const sequential = await bestOf(3, async () => {
-      for (const dir of dirs) await quiet`${kustomize.command} build ${dir}`;
+      for (const dir of dirs) await quiet`${kustomize.build} ${dir}`;
     });
     const build = await bestOf(3, () => quiet`npm run --silent build -- --out ${path.join(generated.root, 'out')} ${dirs}`);
     rows.push([String(count), `${sequential.toFixed(0)} ms`, `${build.toFixed(0)} ms`, `${(build / sequential).toFixed(2)}x`]);

@@ -9,7 +9,7 @@ import { runMain } from './lib/main.ts';
 import { DEFAULT_RENDER_DIR, displayPath } from './lib/paths.ts';
 import { countObjects, renderOverlays } from './lib/render.ts';
 import { selectOverlays } from './lib/select-overlays.ts';
-import { writeFileAtomic } from './lib/atomic-write.ts';
+import { assertWritable, writeFileAtomic } from './lib/atomic-write.ts';
 
 const USAGE = `usage: npm run build -- [--out DIR] [OVERLAY_DIR ...]
 
@@ -30,6 +30,7 @@ await runMain(async () => {
   }
   const outDir = path.resolve(values.out ?? DEFAULT_RENDER_DIR);
   const overlays = selectOverlays(positionals, USAGE);
+  await assertWritable(outDir, 'directory', '--out');
   const kustomize = await findKustomize();
   const warning = describeKustomize(kustomize);
   if (warning) process.stderr.write(`${warning}\n`);

@@ -3,7 +3,7 @@
 // changes Argo CD or Flux cannot apply or that lose data. The base side renders in a temporary git
 // worktree; the user's checkout is never touched.
 import path from 'node:path';
-import { writeFileAtomic } from './lib/atomic-write.ts';
+import { assertWritable, writeFileAtomic } from './lib/atomic-write.ts';
 import { parseCommandLine } from './lib/cli.ts';
 import { formatJson } from './lib/diff/format-json.ts';
 import { formatMarkdown } from './lib/diff/format-markdown.ts';
@@ -62,6 +62,7 @@ await runMain(async () => {
   const formatName = (values.format ?? 'text') as Format;
   if (!(formatName in FORMATS)) throw new UsageError(`--format ${values.format}: use markdown, text or json.`, USAGE);
 
+  if (values.out) await assertWritable(values.out, 'file', '--out');
   const kustomize = await findKustomize();
   const warning = describeKustomize(kustomize);
   if (warning) process.stderr.write(`${warning}\n`);

@@ -108,6 +108,31 @@ describe('npm run build', () => {
     expect(unknown.stderr).toContain("Unknown option '--outt'");
   });
 
+  it('names the broken kustomization.yaml itself, which kustomize does not', async () => {
+    const root = await tempDir();
+    const dir = await writeOverlay(root, 'nested', 'resources:\n  - sub\n');
+    await mkdir(path.join(dir, 'sub'));
+    await writeFile(path.join(dir, 'sub', 'kustomization.yaml'), 'resources:\n\t- x.yaml\n');
+    const result = await runScript('build.ts', ['--out', path.join(root, 'out'), dir]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`Replace the tabs in ${path.join(dir, 'sub', 'kustomization.yaml')}`);
+  });
+
+  it('refuses an --out it cannot write before rendering anything, with exit 2 and no stack trace', async () => {
+    const root = await tempDir();
+    const file = path.join(root, 'a-file');
+    await writeFile(file, 'x');
+    for (const [out, why] of [
+      [file, 'exists and is not a directory'],
+      [path.join(file, 'below'), `${file} is a file, not a directory`],
+    ] as const) {
+      const result = await runScript('build.ts', ['--out', out]);
+      expect(result.exitCode, out).toBe(2);
+      expect(result.stderr).toContain(`--out ${out}: ${why}`);
+      expect(result.stderr).not.toContain('internal error');
+    }
+  });
+
   it('refuses two overlays that would write the same file', async () => {
     const root = await tempDir();
     const a = await writeOverlay(path.join(root, 'a'), 'edge', 'resources: []\n');

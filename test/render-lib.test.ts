@@ -4,7 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../scripts/lib/atomic-write.ts';
 import { mapConcurrent } from '../scripts/lib/concurrency.ts';
-import { cleanKustomizeMessage, describeKustomize, parseKubectlKustomizeVersion, parseKustomizeVersion } from '../scripts/lib/kustomize.ts';
+import { chmod, writeFile } from 'node:fs/promises';
+import { buildArgv, cleanKustomizeMessage, describeKustomize, findKustomize, kustomizeBuild, parseKubectlKustomizeVersion, parseKustomizeVersion } from '../scripts/lib/kustomize.ts';
+import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { explainRenderFailure, countObjects } from '../scripts/lib/render.ts';
 import { KUSTOMIZE } from '../scripts/lib/tool-versions.ts';
 import { useTempDirs } from './helpers/tmp.ts';
@@ -43,8 +45,27 @@ describe('kustomize output parsing', () => {
   });
 
   it('warns only when the kustomize in use is not the pinned one', () => {
-    expect(describeKustomize({ command: ['/repo/.tools/bin/kustomize'], version: KUSTOMIZE.version, source: 'pinned' })).toBeUndefined();
-    expect(describeKustomize({ command: ['/usr/bin/kubectl', 'kustomize'], version: 'v5.4.2', source: 'kubectl' })).toMatch(/kubectl kustomize, version v5\.4\.2; the pinned version is v5\.8\.1/);
+    expect(describeKustomize({ build: ['/repo/.tools/bin/kustomize', 'build'], version: KUSTOMIZE.version, source: 'pinned' })).toBeUndefined();
+    expect(describeKustomize({ build: ['/usr/bin/kubectl', 'kustomize'], version: 'v5.4.2', source: 'kubectl' })).toMatch(/kubectl kustomize, version v5\.4\.2; the pinned version is v5\.8\.1/);
+  });
+});
+
+describe('the kustomize argv', () => {
+  it('is `kustomize build DIR`, but `kubectl kustomize DIR` (no build subcommand)', () => {
+    expect(buildArgv({ build: ['/bin/kustomize', 'build'], version: 'v5.8.1', source: 'pinned' }, 'overlays/x')).toEqual(['/bin/kustomize', 'build', 'overlays/x']);
+    expect(buildArgv({ build: ['/bin/kubectl', 'kustomize'], version: 'v5.8.1', source: 'kubectl' }, 'overlays/x', ['--enable-helm'])).toEqual(['/bin/kubectl', 'kustomize', '--enable-helm', 'overlays/x']);
+  });
+
+  it('renders through a kubectl that only understands `kubectl kustomize DIR`', async () => {
+    const dir = await tempDir();
+    const real = (await findKustomize()).build[0]!;
+    // A stand-in kubectl: exactly `kustomize DIR`, anything else fails.
+    const kubectl = path.join(dir, 'kubectl');
+    await writeFile(kubectl, `#!/bin/sh\n[ "$1" = kustomize ] && [ $# -eq 2 ] || { echo "unexpected: $*" >&2; exit 2; }\nexec "${real}" build "$2"\n`);
+    await chmod(kubectl, 0o755);
+    const result = await kustomizeBuild({ build: [kubectl, 'kustomize'], version: 'v5.8.1', source: 'kubectl' }, path.join(REPO_ROOT, 'overlays', 'single-node'));
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.yaml).toContain('kind: StatefulSet');
   });
 });
 

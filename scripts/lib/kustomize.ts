@@ -10,8 +10,11 @@ import { KUSTOMIZE } from './tool-versions.ts';
 export type KustomizeSource = 'pinned' | 'path' | 'kubectl';
 
 export interface Kustomize {
-  /** argv prefix: `[binary]` or `[kubectl, kustomize]`. */
-  readonly command: readonly string[];
+  /**
+   * The argv that renders a directory once the directory is appended: `[kustomize, 'build']`, or
+   * `[kubectl, 'kustomize']` (which takes no `build` subcommand).
+   */
+  readonly build: readonly string[];
   /** As the binary reports it, e.g. `v5.8.1`. */
   readonly version: string;
   readonly source: KustomizeSource;
@@ -38,17 +41,17 @@ export async function findKustomize(): Promise<Kustomize> {
   if (existsSync(pinned)) {
     // The set-up's stamp says which version it built; asking the binary costs a process start.
     const version = (await isInstalled(TOOLS_BIN, KUSTOMIZE)) ? KUSTOMIZE.version : await versionOf([pinned, 'version']);
-    return { command: [pinned], version, source: 'pinned' };
+    return { build: [pinned, 'build'], version, source: 'pinned' };
   }
   const onPath = await which('kustomize', { nothrow: true });
   if (onPath) {
-    return { command: [onPath], version: await versionOf([onPath, 'version']), source: 'path' };
+    return { build: [onPath, 'build'], version: await versionOf([onPath, 'version']), source: 'path' };
   }
   const kubectl = await which('kubectl', { nothrow: true });
   if (kubectl) {
     const out = await quiet`${kubectl} version --client -o json`;
     const version = out.exitCode === 0 ? parseKubectlKustomizeVersion(out.stdout) : undefined;
-    if (version) return { command: [kubectl, 'kustomize'], version, source: 'kubectl' };
+    if (version) return { build: [kubectl, 'kustomize'], version, source: 'kubectl' };
   }
   throw new ToolError(
     `kustomize not found: neither ${path.relative(process.cwd(), pinned) || pinned}, nor kustomize or kubectl on PATH.\n` +
@@ -60,7 +63,7 @@ export async function findKustomize(): Promise<Kustomize> {
 /** One line saying which kustomize runs, and a warning when it is not the pinned one. */
 export function describeKustomize(k: Kustomize): string | undefined {
   if (k.source === 'pinned' && k.version === KUSTOMIZE.version) return undefined;
-  const how = k.source === 'kubectl' ? 'kubectl kustomize' : k.source === 'path' ? `kustomize on PATH (${k.command[0]})` : `${k.command[0]}`;
+  const how = k.source === 'kubectl' ? 'kubectl kustomize' : k.source === 'path' ? `kustomize on PATH (${k.build[0]})` : `${k.build[0]}`;
   return (
     `warning: rendering with ${how}, version ${k.version}; the pinned version is ${KUSTOMIZE.version} ` +
     `(${KUSTOMIZE.why}). Run \`npm run setup\` to install it.`
@@ -69,14 +72,19 @@ export function describeKustomize(k: Kustomize): string | undefined {
 
 /** `kustomize build DIR`. A failure is an answer (the overlay is broken), not an exception. */
 export async function kustomizeBuild(k: Kustomize, dir: string, options: BuildOptions = {}): Promise<KustomizeBuildResult> {
-  const out = await quiet`${k.command} build ${options.flags ?? []} ${dir}`;
+  const out = await quiet`${buildArgv(k, dir, options.flags)}`;
   if (out.exitCode === 0) return { ok: true, yaml: out.stdout };
   if (out.exitCode === null || out.exitCode > 1) {
     // kustomize reports bad input with exit 1; anything else (a signal, a crash) is the tool's fault.
     const why = out.exitCode === null ? `was killed (${out.signal ?? 'unknown signal'})` : `exited ${out.exitCode}`;
-    throw new ToolError(`kustomize (${k.command.join(' ')}) ${why} while building ${dir}:\n${out.stderr.trim()}`);
+    throw new ToolError(`kustomize (${k.build.join(' ')}) ${why} while building ${dir}:\n${out.stderr.trim()}`);
   }
   return { ok: false, message: cleanKustomizeMessage(out.stderr) };
+}
+
+/** The full argv of one render: the build prefix, extra flags, the directory. */
+export function buildArgv(k: Kustomize, dir: string, flags: readonly string[] = []): string[] {
+  return [...k.build, ...flags, dir];
 }
 
 async function versionOf(argv: readonly string[]): Promise<string> {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_CONCURRENCY, mapConcurrent } from './concurrency.ts';
 import { kustomizeBuild, type BuildOptions, type Kustomize } from './kustomize.ts';
-import type { Overlay } from './overlays.ts';
+import { kustomizationFileIn, type Overlay } from './overlays.ts';
 import { displayPath } from './paths.ts';
 
 export interface RenderedOverlay {
@@ -198,7 +198,8 @@ const HINTS: ReadonlyArray<{ readonly pattern: RegExp; readonly hint: string }> 
 ];
 
 export function explainRenderFailure(overlay: Overlay, kustomizeMessage: string): string {
-  const hint = HINTS.find((h) => h.pattern.test(kustomizeMessage))?.hint;
+  const file = kustomizationInError(overlay, kustomizeMessage);
+  const hint = HINTS.find((h) => h.pattern.test(kustomizeMessage))?.hint.replace('the file named above', file ? displayPath(file) : 'the file named above');
   const quoted = kustomizeMessage
     .split('\n')
     .map((line) => `    ${line}`)
@@ -211,4 +212,15 @@ export function explainRenderFailure(overlay: Overlay, kustomizeMessage: string)
 /** The number of Kubernetes objects in a rendered stream. */
 export function countObjects(yaml: string): number {
   return parseAllDocuments(yaml).filter((doc) => doc.toJS() != null).length;
+}
+
+/**
+ * kustomize reports a broken kustomization file as "invalid Kustomization" without naming it: it is
+ * the one in the last directory it was making a target for, else the overlay's own.
+ */
+function kustomizationInError(overlay: Overlay, message: string): string | undefined {
+  if (!/invalid Kustomization/.test(message)) return undefined;
+  const targets = [...message.matchAll(/make target for path '([^']+)'/g)].map((m) => m[1]!);
+  const dir = path.resolve(overlay.dir, targets.at(-1) ?? '.');
+  return kustomizationFileIn(dir) ?? path.join(dir, 'kustomization.yaml');
 }
