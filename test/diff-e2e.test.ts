@@ -158,3 +158,18 @@ describe('the temporary worktree', () => {
     expect((await $({ quiet: true, nothrow: true })`test -e ${seen}`).exitCode).not.toBe(0);
   });
 });
+
+describe('npm run diff --out', () => {
+  it('refuses a directory or a path under a file before doing any work, with exit 2', async () => {
+    const file = path.join(repo, 'a-file');
+    writeFileSync(file, 'x');
+    const asDirectory = await diff(['--base', 'HEAD', '--out', repo]);
+    expect(asDirectory.exitCode).toBe(2);
+    expect(asDirectory.stderr).toContain(`--out ${repo}: is a directory`);
+    expect(asDirectory.stdout).toBe(''); // nothing rendered, nothing printed
+    const underFile = await diff(['--base', 'HEAD', '--out', path.join(file, 'x.md')]);
+    expect(underFile.exitCode).toBe(2);
+    expect(underFile.stderr).toContain('is a file, not a directory');
+    rmSync(file);
+  });
+});
