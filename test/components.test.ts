@@ -1,9 +1,10 @@
 // Every overlay x component combination that docs/components.md calls supported renders with the
 // real kustomize, adds no validate finding to its overlay, and does what the component promises.
 // The one unsupported combination (DNS discovery on a Deployment) fails validate saying why.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { $ } from 'zx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseDocument, stringify } from 'yaml';
 import { findKustomize, kustomizeBuild, type Kustomize } from '../scripts/lib/kustomize.ts';
@@ -284,5 +285,113 @@ describe('dns discovery rule', () => {
     env.value = 'emqx-headless.default.svc.cluster.local';
     const findings = validate('statefulset-hostname-pvc', objects).filter((f) => f.rule === 'emqx/dns-discovery-name');
     expect(findings.map((f) => f.message)).toEqual([expect.stringMatching(/not the headless Service's FQDN "emqx-headless\.emqx-statefulset-hostname-pvc\./)]);
+  });
+});
+
+describe('labels', () => {
+  /** The image tag base/kustomization.yaml pins: the one source of the version label. */
+  async function pinnedTag(): Promise<string> {
+    const base = parse(await readFile(path.join(REPO_ROOT, 'base/kustomization.yaml'), 'utf8')) as { images: Array<{ name: string; newTag: string }> };
+    return base.images.find((i) => i.name === 'emqx/emqx')!.newTag;
+  }
+  const names = ['production', ...SUPPORTED.map(([o, c]) => key(o, c))];
+
+  it.each(names)('%s: every object, the components\' included, has name, instance, component, part-of and the image\'s version', async (name) => {
+    const tag = await pinnedTag();
+    const objects = renders.get(name)!;
+    expect(objects.length).toBeGreaterThan(0);
+    for (const o of objects) {
+      expect(o.metadata.labels, `${o.kind}/${o.metadata.name}`).toMatchObject({
+        'app.kubernetes.io/name': 'emqx',
+        'app.kubernetes.io/instance': 'emqx',
+        'app.kubernetes.io/component': 'broker',
+        'app.kubernetes.io/part-of': 'emqx',
+        'app.kubernetes.io/version': tag,
+      });
+    }
+    expect(emqxContainer(objects).image).toBe(`emqx/emqx:${tag}`);
+  });
+
+  it('no file under components/ or overlays/production writes a version literal of its own', async () => {
+    const files = (await Promise.all(['components', 'overlays/production'].map(async (dir) => (await readdir(path.join(REPO_ROOT, dir), { recursive: true })).map((f) => path.join(dir, f))))).flat().filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(await readFile(path.join(REPO_ROOT, file), 'utf8'), file).not.toContain('app.kubernetes.io/version');
+  });
+});
+
+describe('external-secrets lifecycle', () => {
+  type Lifecycle = { refreshPolicy?: string; refreshInterval?: string; target: { creationPolicy?: string; deletionPolicy?: string } };
+  const all = () => [...find(renders.get('production')!, 'ExternalSecret'), ...find(rendered('statefulset-hostname-pvc', ['external-secrets']), 'ExternalSecret')];
+
+  it('every ExternalSecret keeps its Secret when it is pruned (Orphan, Retain) and reads the store only once (CreatedOnce)', () => {
+    expect(all().map((e) => e.metadata.name).sort()).toEqual(['emqx-metrics-api-key', 'emqx-secrets', 'emqx-secrets']);
+    for (const es of all()) {
+      const spec = es.spec as Lifecycle;
+      // Owner would set an ownerReference: the Secret, cookie included, would be garbage-collected with the ExternalSecret.
+      expect(spec.target.creationPolicy, es.metadata.name).toBe('Orphan');
+      expect(spec.target.deletionPolicy, es.metadata.name).toBe('Retain');
+      // A periodic refresh would copy a rotated cookie into the Secret, and restarted pods would not join the others.
+      expect(spec.refreshPolicy, es.metadata.name).toBe('CreatedOnce');
+      expect(spec.refreshInterval, es.metadata.name).toBeUndefined();
+    }
+  });
+
+  it('the pinned external-secrets.io/v1 CRD accepts those values', async () => {
+    const schema = JSON.parse(await readFile(path.join(REPO_ROOT, '.tools/schemas/crds/externalsecret-external-secrets-v1.json'), 'utf8')) as {
+      properties: { spec: { properties: { refreshPolicy: { enum: string[] }; target: { properties: { creationPolicy: { enum: string[] }; deletionPolicy: { enum: string[] } } } } } };
+    };
+    const spec = schema.properties.spec.properties;
+    expect(spec.refreshPolicy.enum).toContain('CreatedOnce');
+    expect(spec.target.properties.creationPolicy.enum).toContain('Orphan');
+    expect(spec.target.properties.deletionPolicy.enum).toContain('Retain');
+  });
+});
+
+describe('tls certificate usages', () => {
+  it('production: an ECDSA key used for server auth and digital signature, not RSA key encipherment', () => {
+    const cert = only(renders.get('production')!, 'Certificate', 'emqx-tls') as K8sObject & { spec: { privateKey: { algorithm: string }; usages: string[] } };
+    expect(cert.spec.privateKey.algorithm).toBe('ECDSA');
+    expect(cert.spec.usages).toEqual(['server auth', 'digital signature']);
+  });
+});
+
+describe('monitoring: the init container refuses an API key EMQX cannot load', () => {
+  type Init = { name: string; command: string[]; volumeMounts: Array<{ mountPath: string }> };
+  const init = () => (podSpecOf(workloadOf(renders.get('production')!)).initContainers as Init[]).find((c) => c.name === 'metrics-api-key')!;
+
+  /** Runs the rendered script with sh, writing into a temp dir instead of the pod's volume. */
+  async function runInit(apiKey: string, apiSecret: string) {
+    const [shell, flag, script] = init().command;
+    expect([shell, flag]).toEqual(['/bin/sh', '-c']);
+    const mount = init().volumeMounts[0]!.mountPath;
+    expect(script).toContain(`${mount}/`);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'emqx-api-key-'));
+    try {
+      const out = await $({ quiet: true, nothrow: true, env: { ...process.env, API_KEY: apiKey, API_SECRET: apiSecret } })`sh -c ${script!.replaceAll(`${mount}/`, `${dir}/`)}`;
+      const file = path.join(dir, 'bootstrap');
+      const written = await readFile(file, 'utf8').catch(() => undefined);
+      const mode = written === undefined ? undefined : (await stat(file)).mode & 0o777;
+      return { exitCode: out.exitCode, stderr: out.stderr, written, mode };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('writes key:secret, readable by its owner only, for plain values', async () => {
+    expect(await runInit('abc', 'def-123_x')).toEqual({ exitCode: 0, stderr: '', written: 'abc:def-123_x\n', mode: 0o600 });
+  });
+
+  it.each([
+    ['api-key', 'k3y:with-colon', 's3cret-value', "contains ':'"],
+    ['api-secret', 'k3y-value', 's3cret:with-colon', "contains ':'"],
+    ['api-secret', 'k3y-value', 's3cret-value\n', 'contains a line break'],
+    ['api-key', '', 's3cret-value', 'is empty'],
+  ])('refuses %s %j / %j with a non-zero exit, naming the key and not the value', async (keyName, apiKey, apiSecret, reason) => {
+    const out = await runInit(apiKey, apiSecret);
+    expect(out.exitCode).toBe(1);
+    expect(out.written).toBeUndefined();
+    expect(out.stderr).toContain(`key ${keyName} of Secret emqx-metrics-api-key ${reason}`);
+    expect(out.stderr).toContain('key:secret[:role]');
+    for (const value of [apiKey, apiSecret].filter((v) => v.length > 0)) expect(out.stderr).not.toContain(value.trim());
   });
 });

@@ -96,7 +96,11 @@ describe('Argo CD (gitops/argocd)', () => {
     const { url, revision } = repositorySettings();
     expect(spec.goTemplate).toBe(true);
     expect(spec.goTemplateOptions).toContain('missingkey=error');
-    expect(spec.generators).toEqual([{ git: { repoURL: url, revision, directories: [{ path: 'overlays/*' }] } }]);
+    expect(spec.generators).toEqual([{ git: { repoURL: url, revision, directories: expect.any(Array) } }]);
+    // overlays/*, plus any overlay left out on purpose (the commented-out example in applicationset.yaml).
+    const [all, ...excludes] = spec.generators[0].git.directories as Array<{ path: string; exclude?: boolean }>;
+    expect(all).toEqual({ path: 'overlays/*' });
+    for (const rule of excludes) expect(overlayNames.map((n) => ({ path: `overlays/${n}`, exclude: true })), JSON.stringify(rule)).toContainEqual(rule);
     expect(spec.template.spec.source).toEqual({ repoURL: url, targetRevision: revision, path: '{{.path.path}}' });
   });
 
@@ -208,8 +212,11 @@ describe('coverage: every directory under overlays/ is deployed by both tools, a
   const overlayDirs = () => overlays.map((o) => path.relative(REPO_ROOT, o.dir).split(path.sep).join('/'));
 
   it('Argo CD: the ApplicationSet generates one Application per overlay, in the namespace the overlay renders into', () => {
-    const apps = applicationsFor(only(argocd, 'ApplicationSet', 'emqx'), overlayDirs());
-    const missing = overlayNames.filter((name) => !apps.some((a) => a.dir === `overlays/${name}`));
+    const appset = only(argocd, 'ApplicationSet', 'emqx');
+    const apps = applicationsFor(appset, overlayDirs());
+    // An overlay left out on purpose, by an exclude entry naming its directory (docs/gitops.md), is not missed.
+    const excluded = new Set((specOf(appset).generators as Array<{ git?: { directories?: Array<{ path: string; exclude?: boolean }> } }>).flatMap((g) => g.git?.directories ?? []).filter((d) => d.exclude === true).map((d) => d.path));
+    const missing = overlayNames.filter((name) => !apps.some((a) => a.dir === `overlays/${name}`) && !excluded.has(`overlays/${name}`));
     expect(missing, 'overlays the ApplicationSet generator does not match (gitops/argocd/applicationset.yaml)').toEqual([]);
     for (const app of apps) {
       const name = path.posix.basename(app.dir);
@@ -220,6 +227,25 @@ describe('coverage: every directory under overlays/ is deployed by both tools, a
         project: 'emqx',
       });
     }
+  });
+
+  it('Argo CD: the exclude entry in applicationset.yaml (shipped commented out), once uncommented, leaves production out and passes the schema', async () => {
+    const source = readFileSync(path.join(ARGOCD_DIR, 'applicationset.yaml'), 'utf8');
+    const commented = '          # - path: overlays/production\n          #   exclude: true\n';
+    const uncommented = '          - path: overlays/production\n            exclude: true\n';
+    // Shipped commented out; a fork that uncommented it is checked the same way.
+    expect(source.includes(commented) || source.includes(uncommented)).toBe(true);
+    const dir = await tempDir();
+    await cp(path.join(REPO_ROOT, 'gitops'), path.join(dir, 'gitops'), { recursive: true });
+    await writeFile(path.join(dir, 'gitops', 'argocd', 'applicationset.yaml'), source.replace(commented, uncommented));
+    const result = await kustomizeBuild(await findKustomize(), path.join(dir, 'gitops', 'argocd'));
+    if (!result.ok) throw new Error(result.message);
+    const appset = only(parseObjects(result.yaml), 'ApplicationSet', 'emqx');
+    expect(specOf(appset).generators[0].git.directories).toEqual([{ path: 'overlays/*' }, { path: 'overlays/production', exclude: true }]);
+    const apps = applicationsFor(appset, overlayDirs());
+    expect(apps.map((a) => a.dir).sort()).toEqual(overlayDirs().filter((d) => d !== 'overlays/production').sort());
+    const checked = await validateManifests(await findKubeconform(), result.yaml, { kubernetesVersion: DEFAULT_KUBERNETES_MINOR });
+    expect(checked.filter((r) => r.status !== 'statusValid').map((r) => `${r.kind}/${r.name}: ${r.status} ${r.msg}`)).toEqual([]);
   });
 
   it('Argo CD: the generator ignores what is not an overlay directory', () => {
