@@ -8,10 +8,11 @@ import { EXIT_OK, UsageError } from './lib/errors.ts';
 import { runMain } from './lib/main.ts';
 import { displayPath } from './lib/paths.ts';
 import {
-  generateFromOpenApiDir,
+  generateFromOpenApiDocs,
   generateKubernetesSchemas,
   generatePinnedSchemas,
   latestPatch,
+  readClusterOpenApiV3Dir,
   versionFromVersionJson,
   type GenerationReport,
 } from './lib/schemas/generate.ts';
@@ -65,6 +66,9 @@ await runMain(async () => {
   if (values['from-openapi-v3'] !== undefined) {
     const dir = path.resolve(values['from-openapi-v3']);
     const out = path.resolve(values.out ?? SCHEMAS_DIR);
+    // The directory first: asking for the version of a cluster whose documents are not there yet
+    // sends the user to the wrong step.
+    const docs = await readClusterOpenApiV3Dir(dir, values['from-openapi-v3']);
     const versionFile = path.join(dir, 'version.json');
     const fromFile = existsSync(versionFile) ? versionFromVersionJson(await readFile(versionFile, 'utf8')) : undefined;
     const patch = version ? full(version) : fromFile;
@@ -82,7 +86,7 @@ await runMain(async () => {
         USAGE,
       );
     }
-    reports = [await generateFromOpenApiDir(out, dir, patch)];
+    reports = [await generateFromOpenApiDocs(out, docs, patch)];
     process.stdout.write(
       out === SCHEMAS_DIR
         ? `schemas: validate against them with \`npm run validate -- --kubernetes-version ${patch}\`\n`

@@ -17,6 +17,8 @@ interface Variant {
   add?: K8sObject[];
   remove?: string[];
   path?: string;
+  /** Secret values (plain or base64) that no finding of any rule may print. */
+  hidden?: string[];
 }
 interface Case {
   rule: string;
@@ -88,6 +90,10 @@ describe('rule fixtures', () => {
             expect(f.message).toMatch(/Fix: /);
           }
           if (v.path) expect(findings.map((f) => f.path)).toContain(v.path);
+          if (v.hidden) {
+            const messages = RULES.flatMap((r) => check(r, v)).map((f) => f.message);
+            for (const value of v.hidden) for (const m of messages) expect(m, 'a finding prints a Secret value').not.toContain(value);
+          }
         });
       });
     });

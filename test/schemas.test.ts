@@ -334,6 +334,34 @@ describe('npm run schemas -- --from-openapi-v3', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('checks the directory before asking for the version: what it should hold and the kubectl commands that save it', async () => {
+    const dir = await tempDir();
+    const missing = path.join(dir, 'nonexistent');
+    const empty = path.join(dir, 'empty');
+    await mkdir(empty);
+    // JSON, but not an OpenAPI v3 document (the index alone is not enough).
+    await writeFile(path.join(empty, 'index.json'), JSON.stringify({ paths: { 'api/v1': {} } }));
+    const file = path.join(dir, 'index.json');
+    await writeFile(file, '{}');
+    for (const [given, problem] of [
+      [missing, 'does not exist'],
+      [empty, 'holds no OpenAPI v3 documents'],
+      [file, 'is a file, not a directory'],
+    ] as const) {
+      const result = await runScript('schemas.ts', ['--from-openapi-v3', given, '--out', path.join(dir, 'out')]);
+      expect(result.exitCode, given).toBe(2);
+      expect(result.stderr).toContain(problem);
+      expect(result.stderr).toContain(`kubectl get --raw /openapi/v3 > ${given}/index.json`);
+      expect(result.stderr).toContain(`kubectl get --raw /version > ${given}/version.json`);
+      expect(result.stderr).toContain('kubectl get --raw "/openapi/v3/P"');
+      expect(result.stderr).toContain('docs/schemas.md');
+      // Not the version question, which only makes sense once the documents are there.
+      expect(result.stderr).not.toContain("Kubernetes version is unknown");
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
+  });
+
   it('rejects a malformed version', async () => {
     const result = await runScript('schemas.ts', ['--kubernetes-version', 'latest']);
     expect(result.exitCode).toBe(2);

@@ -82,6 +82,32 @@ describe('npm run validate', () => {
     expect(findings.every((f) => f.severity === 'error' && f.message.includes('Fix: '))).toBe(true);
   });
 
+  it('finds public defaults in a committed secretGenerator, at its literal, and never prints a value', { timeout: TIMEOUT }, async () => {
+    const dir = await overlayOnBase({
+      'kustomization.yaml': [
+        'namespace: emqx-secret-in-git',
+        'resources:',
+        '  - BASE',
+        'secretGenerator:',
+        '  - name: emqx-secrets',
+        '    literals:',
+        '      - node-cookie=emqxsecretcookie',
+        '      - dashboard-password=public',
+        '',
+      ].join('\n'),
+    });
+    const { exitCode, stdout, findings } = await validateJson([dir]);
+    expect(exitCode).toBe(1);
+    const at = (rule: string) => findings.find((f) => f.rule === rule);
+    expect(at('emqx/cookie')).toMatchObject({ kind: 'Secret', severity: 'error', file: path.join(dir, 'kustomization.yaml'), line: 7, path: 'data.node-cookie' });
+    expect(at('emqx/dashboard-password')).toMatchObject({ kind: 'Secret', severity: 'error', file: path.join(dir, 'kustomization.yaml'), line: 8, path: 'data.dashboard-password' });
+    expect(at('security/secret-in-git')).toMatchObject({ kind: 'Secret', severity: 'warning', file: path.join(dir, 'kustomization.yaml'), path: 'data' });
+    const text = (await runScript('validate.ts', [dir])).stdout;
+    for (const out of [stdout, text]) {
+      for (const value of ['emqxsecretcookie', Buffer.from('emqxsecretcookie').toString('base64'), Buffer.from('public').toString('base64')]) expect(out).not.toContain(value);
+    }
+  });
+
   it('reports a schema violation at its field, strictly', { timeout: TIMEOUT }, async () => {
     const dir = await overlayOnBase({
       'kustomization.yaml': 'namespace: emqx-schema\nresources:\n  - BASE\npatches:\n  - path: patches/service.yaml\n',

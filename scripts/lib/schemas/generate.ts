@@ -1,7 +1,7 @@
 // The impure half of schema generation: fetch the pinned modules through the Go module proxy, read
 // their OpenAPI and CRD files, run the pure converters, write the folders kubeconform reads.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,8 +73,14 @@ export async function downloadModule(pin: Pick<PinnedModule, 'module' | 'version
 }
 
 /** Every `*.json` OpenAPI v3 document in a directory, in name order; files without components (an index, /version) are skipped. */
-export async function readOpenApiV3Dir(dir: string): Promise<OpenApiV3Document[]> {
-  if (!existsSync(dir)) throw new UserError(`${displayPath(dir)} does not exist: give the directory the OpenAPI v3 documents were saved in (docs/schemas.md).`);
+/**
+ * The OpenAPI v3 documents (JSON files with "components") in `dir`. `howTo` ends the message when
+ * there are none: what the directory should hold and how to get it.
+ */
+export async function readOpenApiV3Dir(dir: string, howTo = 'See docs/schemas.md for the kubectl commands that save them.'): Promise<OpenApiV3Document[]> {
+  const fail = (problem: string) => new UserError(`${problem}${howTo.startsWith('\n') ? '' : ' '}${howTo}`);
+  if (!existsSync(dir)) throw fail(`${displayPath(dir)} does not exist: give the directory the OpenAPI v3 documents were saved in.`);
+  if (!statSync(dir).isDirectory()) throw fail(`${displayPath(dir)} is a file, not a directory.`);
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const docs: OpenApiV3Document[] = [];
   for (const file of files) {
@@ -87,9 +93,30 @@ export async function readOpenApiV3Dir(dir: string): Promise<OpenApiV3Document[]
     if (typeof doc === 'object' && doc !== null && 'components' in doc) docs.push(doc as OpenApiV3Document);
   }
   if (docs.length === 0) {
-    throw new UserError(`${displayPath(dir)} holds no OpenAPI v3 documents (JSON files with "components"). See docs/schemas.md for the kubectl commands that save them.`);
+    throw fail(`${displayPath(dir)} holds no OpenAPI v3 documents (JSON files with "components").`);
   }
   return docs;
+}
+
+/**
+ * What `--from-openapi-v3 DIR` reads, and the kubectl commands that save it (docs/schemas.md,
+ * "Validate against your own cluster"), with DIR as the user wrote it.
+ */
+export function clusterOpenApiHowTo(given: string): string {
+  const at = (file: string) => (/^[\w./-]+$/.test(given) ? `${given}/${file}` : `"${given}/${file}"`);
+  return [
+    `--from-openapi-v3 wants a directory holding the cluster's OpenAPI v3 documents, one JSON file per API group version, and its version.json. With kubectl pointed at the cluster:`,
+    `  mkdir -p ${/^[\w./-]+$/.test(given) ? given : `"${given}"`}`,
+    `  kubectl get --raw /version > ${at('version.json')}`,
+    `  kubectl get --raw /openapi/v3 > ${at('index.json')}`,
+    `  then, for each path P under "paths" in index.json: kubectl get --raw "/openapi/v3/P" > "${given}/$(echo "P" | tr / _).json"`,
+    'docs/schemas.md ("Validate against your own cluster") has the loop that does the last step.',
+  ].join('\n');
+}
+
+/** A cluster's saved OpenAPI v3 directory (`--from-openapi-v3`), checked before anything else is asked of it. */
+export function readClusterOpenApiV3Dir(dir: string, given: string = dir): Promise<OpenApiV3Document[]> {
+  return readOpenApiV3Dir(dir, `\n\n${clusterOpenApiHowTo(given)}`);
 }
 
 /**
@@ -173,7 +200,12 @@ export async function generatePinnedSchemas(root: string, options: { force?: boo
  * into `root/v<version>-standalone-strict`.
  */
 export async function generateFromOpenApiDir(root: string, dir: string, patchVersion: string): Promise<GenerationReport> {
-  const schemas = schemasFromOpenApiV3(await readOpenApiV3Dir(dir));
+  return generateFromOpenApiDocs(root, await readClusterOpenApiV3Dir(dir), patchVersion);
+}
+
+/** generateFromOpenApiDir, for documents already read (readClusterOpenApiV3Dir). */
+export async function generateFromOpenApiDocs(root: string, docs: readonly OpenApiV3Document[], patchVersion: string): Promise<GenerationReport> {
+  const schemas = schemasFromOpenApiV3(docs);
   return { folder: await writeSchemaFolder(root, kubernetesFolderName(patchVersion), schemas), count: schemas.length };
 }
 

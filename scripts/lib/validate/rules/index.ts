@@ -16,6 +16,7 @@ import { clusterNetworkPolicy } from './security-cluster-network-policy.ts';
 import { configMapCredentials } from './security-configmap-credentials.ts';
 import { podSecurityRestricted } from './security-pod.ts';
 import { rbacLeastPrivilege } from './security-rbac.ts';
+import { secretInGit } from './security-secret-in-git.ts';
 import { selectorMatchesTemplate } from './selector-matches-template.ts';
 import { serviceTargetPort } from './service-target-port.ts';
 
@@ -41,4 +42,5 @@ export const RULES: readonly Rule[] = [
   rbacLeastPrivilege,
   clusterNetworkPolicy,
   configMapCredentials,
+  secretInGit,
 ];
