@@ -66,18 +66,22 @@ export async function validateOverlays(kustomize: Kustomize, overlays: readonly 
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const sources = new SourceIndex();
   const { rendered, failures } = await renderOverlays(kustomize, overlays, { origins: true, batch: true, concurrency });
-  const schemaResults = options.schema ? await validateMany(options.schema, rendered.map((r) => r.yaml)) : [];
+  // kubeconform runs in its own process while this one parses and runs the rules.
+  const schemaRun = options.schema ? validateMany(options.schema, rendered.map((r) => r.yaml)) : Promise.resolve([]);
+  await new Promise((resolve) => setImmediate(resolve));
+  const checked = rendered.map(({ overlay, yaml, originRoot }) => {
+    const parsed = parseRendered(yaml, originRoot);
+    const objects = parsed.map((p) => p.object);
+    const context: RuleContext = { overlay: overlay.name, objects, ...(options.externalSecrets ? { externalSecrets: options.externalSecrets } : {}) };
+    return { overlay, objects, origins: new Map(parsed.map((p) => [p.object, p.origin])), ruleFindings: runRules(options.rules ?? RULES, context) };
+  });
+  const schemaResults = await schemaRun;
   const reports = new Map<Overlay, OverlayReport>();
   for (const failure of failures) {
     reports.set(failure.overlay, { overlay: failure.overlay, objects: 0, findings: [renderFinding(failure.overlay, failure.message)] });
   }
-  rendered.forEach(({ overlay, yaml, originRoot }, index) => {
-    const parsed = parseRendered(yaml, originRoot);
-    const objects = parsed.map((p) => p.object);
-    const origins = new Map(parsed.map((p) => [p.object, p.origin]));
-    const context: RuleContext = { overlay: overlay.name, objects, ...(options.externalSecrets ? { externalSecrets: options.externalSecrets } : {}) };
-    const schema = schemaFindings(schemaResults[index] ?? []);
-    const raw = [...schema, ...runRules(options.rules ?? RULES, context)];
+  checked.forEach(({ overlay, objects, origins, ruleFindings }, index) => {
+    const raw = [...schemaFindings(schemaResults[index] ?? []), ...ruleFindings];
     const findings = raw.map((f) => {
       const object = f.object ?? objects.find((o) => o.kind === f.kind && o.metadata.name === f.name && (f.namespace === undefined || o.metadata.namespace === f.namespace));
       const origin = object ? origins.get(object) : undefined;
