@@ -30,11 +30,6 @@ let externalSecrets: Map<string, Set<string>>;
 const renders = new Map<string, K8sObject[]>();
 const key = (overlay: string, components: readonly string[]) => `${overlay}+${components.join('+')}`;
 
-/** The tls replacements, taken from overlays/production so that the docs, the overlay and the tests share one copy. */
-async function tlsReplacements(): Promise<unknown[]> {
-  const production = parse(await readFile(path.join(REPO_ROOT, 'overlays/production/kustomization.yaml'), 'utf8')) as { replacements: Array<{ targets: Array<{ select: { kind: string } }> }> };
-  return production.replacements.filter((r) => r.targets.every((t) => t.select.kind === 'Certificate'));
-}
 
 /**
  * A copy of overlays/<overlay> in a temp dir with the components added, its paths pointing back at
@@ -49,7 +44,8 @@ async function renderCombination(overlay: string, components: readonly string[],
   doc.set('resources', ((doc.toJS().resources ?? []) as string[]).map((r) => (r.startsWith('..') ? toRepo(r) : r)));
   const existing = ((doc.toJS().components ?? []) as string[]).map(toRepo);
   doc.set('components', [...existing, ...components.map((c) => toRepo(`../../components/${c}`))]);
-  if (components.includes('tls') && options.tlsNames !== false) doc.set('replacements', [...((doc.toJS().replacements ?? []) as unknown[]), ...(await tlsReplacements())]);
+  // The one line an overlay adds with tls, as overlays/production does.
+  if (components.includes('tls') && options.tlsNames !== false) doc.set('transformers', [...((doc.toJS().transformers ?? []) as string[]).map((t) => (t.startsWith('..') ? toRepo(t) : t)), toRepo('../../components/tls/certificate-names')]);
   await writeFile(file, stringify(doc));
   const result = await kustomizeBuild(kustomize, dir);
   return result.ok ? { ok: true, objects: parseObjects(result.yaml) } : result;
@@ -166,7 +162,7 @@ describe('tls', () => {
     expect(cert.spec.dnsNames).toEqual(expect.arrayContaining(['emqx', `emqx.${ns}`, `emqx.${ns}.svc`, `emqx.${ns}.svc.cluster.local`, `*.emqx-headless.${ns}.svc.cluster.local`]));
   });
 
-  it('an overlay without the tls replacements fails validate, naming the placeholders', async () => {
+  it('an overlay without the tls certificate-names transformer fails validate, naming the placeholders', async () => {
     const result = await renderCombination('statefulset-hostname-pvc', ['tls'], { tlsNames: false });
     const findings = validate('statefulset-hostname-pvc', (result as { objects: K8sObject[] }).objects).filter((f) => f.rule === 'emqx/tls-certificate-names');
     expect(findings).toHaveLength(1);

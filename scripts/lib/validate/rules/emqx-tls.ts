@@ -71,7 +71,7 @@ export const emqxTlsCertificateNames: Rule = {
   id: 'emqx/tls-certificate-names',
   severity: 'error',
   description: "The broker's Certificate names the client Service (short, namespaced and FQDN forms) and, for a StatefulSet, every pod's stable hostname, in the namespace the overlay renders into.",
-  fix: 'add the tls replacements of docs/components.md to the overlay (they fill in the namespace and cluster domain), and keep the names components/tls lists.',
+  fix: 'list ../../components/tls/certificate-names under `transformers:` in the overlay (it fills in the namespace and cluster domain after `namespace:`; docs/components.md), and keep the names components/tls lists.',
   check({ objects }) {
     const findings: RuleFinding[] = [];
     for (const w of emqxWorkloadsWithSettings(objects)) {
