@@ -7,6 +7,7 @@ import { DEFAULT_CONCURRENCY, mapConcurrent } from './concurrency.ts';
 import { kustomizeBuild, type BuildOptions, type Kustomize } from './kustomize.ts';
 import { kustomizationFileIn, type Overlay } from './overlays.ts';
 import { displayPath } from './paths.ts';
+import type { K8sObject } from './validate/types.ts';
 
 export interface RenderedOverlay {
   readonly overlay: Overlay;
@@ -209,9 +210,25 @@ export function explainRenderFailure(overlay: Overlay, kustomizeMessage: string)
     .join('\n');
 }
 
+/**
+ * The objects of a rendered stream, in order; empty documents are skipped. kustomize only prints
+ * valid YAML, so anything else throws (a bug, not a user error).
+ */
+export function parseObjects(yaml: string): K8sObject[] {
+  const objects: K8sObject[] = [];
+  for (const doc of parseAllDocuments(yaml)) {
+    if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]!.message}`);
+    const value = doc.toJS({ maxAliasCount: -1 }) as unknown;
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object' || Array.isArray(value)) throw new Error('a document in the rendered stream is not a Kubernetes object');
+    objects.push(value as K8sObject);
+  }
+  return objects;
+}
+
 /** The number of Kubernetes objects in a rendered stream. */
 export function countObjects(yaml: string): number {
-  return parseAllDocuments(yaml).filter((doc) => doc.toJS() != null).length;
+  return parseObjects(yaml).length;
 }
 
 /**

@@ -1,15 +1,10 @@
 // Renders the repository's overlays once per test file with the real kustomize.
-import { parseAllDocuments } from 'yaml';
 import { findKustomize } from '../../scripts/lib/kustomize.ts';
 import { listOverlays, type Overlay } from '../../scripts/lib/overlays.ts';
-import { renderOverlays } from '../../scripts/lib/render.ts';
+import { parseObjects, renderOverlays } from '../../scripts/lib/render.ts';
 import type { K8sObject } from '../../scripts/lib/validate/types.ts';
 
-export function parseObjects(yaml: string): K8sObject[] {
-  return parseAllDocuments(yaml)
-    .map((doc) => doc.toJS() as K8sObject | null)
-    .filter((o): o is K8sObject => o !== null);
-}
+export { parseObjects };
 
 /** Every overlay under overlays/, rendered, by name. Throws with kustomize's message if one fails. */
 export async function renderRepoOverlays(overlays: Overlay[] = listOverlays()): Promise<Map<string, K8sObject[]>> {

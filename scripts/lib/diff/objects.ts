@@ -1,6 +1,4 @@
-// Parses a rendered stream into objects, and names them the way the API server does: by group,
-// kind, namespace and name.
-import { parseAllDocuments } from 'yaml';
+// Names objects the way the API server does: by group, kind, namespace and name.
 import type { K8sObject } from '../validate/types.ts';
 
 export interface ObjectId {
@@ -9,19 +7,6 @@ export interface ObjectId {
   readonly kind: string;
   readonly namespace: string;
   readonly name: string;
-}
-
-/** Throws on YAML that kustomize would never print; callers turn it into a user-facing message. */
-export function parseRendered(yaml: string): K8sObject[] {
-  const objects: K8sObject[] = [];
-  for (const doc of parseAllDocuments(yaml)) {
-    if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message);
-    const value = doc.toJS() as unknown;
-    if (value === null || value === undefined) continue;
-    if (typeof value !== 'object' || Array.isArray(value)) throw new Error('a document in the rendered stream is not a Kubernetes object');
-    objects.push(value as K8sObject);
-  }
-  return objects;
 }
 
 export function groupOf(apiVersion: string): string {

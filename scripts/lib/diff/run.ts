@@ -6,11 +6,10 @@ import { EXIT_USAGE, UserError } from '../errors.ts';
 import { changedPaths, hasKustomizationAt, ignoredPaths, kustomizationDirsAt, mergeBase, repositoryRoot, resolveCommit, withWorktree } from '../git.ts';
 import type { Kustomize } from '../kustomize.ts';
 import { kustomizationFileIn, listOverlays, type Overlay } from '../overlays.ts';
-import { renderOverlays } from '../render.ts';
+import { parseObjects, renderOverlays } from '../render.ts';
 import type { K8sObject } from '../validate/types.ts';
 import { diffOverlay } from './engine.ts';
 import { findOverlayInputs, inputsTouched } from './inputs.ts';
-import { parseRendered } from './objects.ts';
 import type { DiffReport, OverlayDiff } from './types.ts';
 
 export interface RunDiffOptions {
@@ -122,7 +121,7 @@ async function renderBoth(options: RunDiffOptions, plans: readonly Plan[], headT
   const results = new Map<Overlay, SideResult>();
   for (const r of rendered) {
     try {
-      results.set(r.overlay, { objects: parseRendered(r.yaml) });
+      results.set(r.overlay, { objects: parseObjects(r.yaml) });
     } catch (error) {
       results.set(r.overlay, { failure: `overlay ${r.overlay.name}: kustomize printed YAML that does not parse: ${error instanceof Error ? error.message : String(error)}` });
     }

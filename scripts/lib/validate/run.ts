@@ -3,12 +3,11 @@
 // command (scripts/validate.ts) prints and picks the exit code.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { DEFAULT_CONCURRENCY } from '../concurrency.ts';
 import type { Kustomize } from '../kustomize.ts';
 import { kustomizationFileIn, type Overlay } from '../overlays.ts';
 import { displayPath, REPO_ROOT } from '../paths.ts';
-import { ORIGIN_ANNOTATION, renderOverlays } from '../render.ts';
+import { ORIGIN_ANNOTATION, parseObjects, renderOverlays } from '../render.ts';
 import { isRecord } from './k8s.ts';
 import { RULES } from './rules/index.ts';
 import { schemaFindings, validateMany, type SchemaValidator } from './schema.ts';
@@ -42,9 +41,8 @@ export interface ParsedObject {
  * user never see it).
  */
 export function parseRendered(yaml: string, originRoot?: string): ParsedObject[] {
-  return parseAllDocuments(yaml)
-    .map((doc) => doc.toJS({ maxAliasCount: -1 }) as unknown)
-    .filter((o): o is K8sObject => isRecord(o) && typeof o.kind === 'string' && isRecord(o.metadata))
+  return parseObjects(yaml)
+    .filter((o) => typeof o.kind === 'string' && isRecord(o.metadata))
     .map((object) => {
       const annotations = object.metadata.annotations as Record<string, string> | undefined;
       const annotation = annotations?.[ORIGIN_ANNOTATION];
