@@ -26,60 +26,67 @@ function renderedDefault(rule: Rule, w: EmqxWorkload, objects: readonly K8sObjec
   });
 }
 
-export const emqxCookie: Rule = {
+/** An EMQX credential: set, from a Secret (never git), and never a published default. */
+interface Credential {
+  readonly id: string;
+  readonly variable: string;
+  /** The config path EMQX reads it from. */
+  readonly setting: string;
+  readonly defaults: readonly string[];
+  readonly description: string;
+  readonly fix: string;
+  /** What happens when it is not set at all. */
+  readonly unset: string;
+  /** What a published default means, for a default stored in a rendered Secret. */
+  readonly defaultMeans: string;
+}
+
+function credentialRule(c: Credential): Rule {
+  return {
+    id: c.id,
+    severity: 'error',
+    description: c.description,
+    fix: c.fix,
+    check({ objects }) {
+      const findings: RuleFinding[] = [];
+      for (const w of emqxWorkloads(objects)) {
+        const s = emqxSettings(w, objects);
+        const variable = s.get(c.setting);
+        if (!variable) {
+          findings.push(findingFor(this, w.object, `${c.variable} is not set: ${c.unset}`, { path: s.fieldPath(c.variable) }));
+        } else if (variable.origin.kind !== 'secret') {
+          // A published default may be named; anything else is a credential in git: say where, never what.
+          const where = variable.origin.kind === 'configMap' ? `set from ConfigMap ${variable.origin.name}` : 'set from a literal in the manifest';
+          const what = isDefaultValue(variable.value, c.defaults) ? `the published default "${variable.value.trim()}"` : where;
+          findings.push(findingFor(this, w.object, `${c.variable} is ${what}: it is a credential, so it must come from a Secret created outside git.`, { path: s.fieldPath(variable), locate: c.variable }));
+        } else {
+          const stored = renderedDefault(this, w, objects, variable, c.defaults, c.defaultMeans);
+          if (stored) findings.push(stored);
+        }
+      }
+      return findings;
+    },
+  };
+}
+
+export const emqxCookie = credentialRule({
   id: 'emqx/cookie',
-  severity: 'error',
+  variable: 'EMQX_NODE__COOKIE',
+  setting: 'node.cookie',
+  defaults: PUBLIC_COOKIES,
   description: 'EMQX_NODE__COOKIE comes from a Secret (secretKeyRef), never a literal or a ConfigMap, and is never a public default (also checked in a Secret that is in the render).',
   fix: 'set EMQX_NODE__COOKIE with valueFrom.secretKeyRef (emqx-secrets, key node-cookie) and create that Secret with a random value outside git.',
-  check({ objects }) {
-    const findings: RuleFinding[] = [];
-    for (const w of emqxWorkloads(objects)) {
-      const s = emqxSettings(w, objects);
-      const cookie = s.get('node.cookie');
-      const name = 'EMQX_NODE__COOKIE';
-      if (!cookie) {
-        findings.push(findingFor(this, w.object, `EMQX_NODE__COOKIE is not set: the node runs with the public default cookie "${PUBLIC_COOKIES[0]}", and anyone who reaches port 4370 can run code on it.`, { path: s.fieldPath(name) }));
-      } else if (cookie.origin.kind !== 'secret') {
-        const isPublic = PUBLIC_COOKIES.includes(cookie.value);
-        findings.push(
-          findingFor(this, w.object, `EMQX_NODE__COOKIE is ${isPublic ? `the public default "${cookie.value}"` : `set from ${cookie.origin.kind === 'configMap' ? `ConfigMap ${cookie.origin.name}` : 'a literal'}`}: the cookie is a credential and must come from a Secret.`, {
-            path: s.fieldPath(cookie),
-            locate: name,
-          }),
-        );
-      } else {
-        const stored = renderedDefault(this, w, objects, cookie, PUBLIC_COOKIES, 'a public default cookie that EMQX ships with: anyone who reaches port 4370 can run code on the nodes');
-        if (stored) findings.push(stored);
-      }
-    }
-    return findings;
-  },
-};
+  unset: `the node runs with the public default cookie "${PUBLIC_COOKIES[0]}", and anyone who reaches port 4370 can run code on it.`,
+  defaultMeans: 'a public default cookie that EMQX ships with: anyone who reaches port 4370 can run code on the nodes',
+});
 
-export const emqxDashboardPassword: Rule = {
+export const emqxDashboardPassword = credentialRule({
   id: 'emqx/dashboard-password',
-  severity: 'error',
+  variable: 'EMQX_DASHBOARD__DEFAULT_PASSWORD',
+  setting: 'dashboard.default_password',
+  defaults: ['public'],
   description: 'The dashboard admin password (EMQX_DASHBOARD__DEFAULT_PASSWORD) is set, comes from a Secret, and is not `public`, the default (also checked in a Secret that is in the render).',
   fix: 'set EMQX_DASHBOARD__DEFAULT_PASSWORD with valueFrom.secretKeyRef (emqx-secrets, key dashboard-password).',
-  check({ objects }) {
-    const findings: RuleFinding[] = [];
-    for (const w of emqxWorkloads(objects)) {
-      const s = emqxSettings(w, objects);
-      const password = s.get('dashboard.default_password');
-      const name = 'EMQX_DASHBOARD__DEFAULT_PASSWORD';
-      if (!password) {
-        findings.push(findingFor(this, w.object, 'EMQX_DASHBOARD__DEFAULT_PASSWORD is not set: the dashboard and REST API open with admin / public.', { path: s.fieldPath(name) }));
-      } else if (password.value === 'public') {
-        findings.push(findingFor(this, w.object, 'EMQX_DASHBOARD__DEFAULT_PASSWORD is "public", the published default.', { path: s.fieldPath(password), locate: name }));
-      } else if (password.origin.kind !== 'secret') {
-        // The value is a credential written into git: name where it is, never what it is.
-        const where = password.origin.kind === 'configMap' ? `ConfigMap ${password.origin.name}` : 'a literal in the manifest';
-        findings.push(findingFor(this, w.object, `EMQX_DASHBOARD__DEFAULT_PASSWORD is set from ${where}, so the admin password is in git.`, { path: s.fieldPath(password), locate: name }));
-      } else {
-        const stored = renderedDefault(this, w, objects, password, ['public'], 'the published default dashboard password, so the dashboard and REST API open with the documented admin login');
-        if (stored) findings.push(stored);
-      }
-    }
-    return findings;
-  },
-};
+  unset: 'the dashboard and REST API open with admin / public.',
+  defaultMeans: 'the published default dashboard password, so the dashboard and REST API open with the documented admin login',
+});
