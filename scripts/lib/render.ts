@@ -162,45 +162,48 @@ function unwrapPaths(message: string, wrapper: string): string {
     .replaceAll(wrapper, '.');
 }
 
-/** Known kustomize and YAML errors, and what fixes them. */
-const HINTS: ReadonlyArray<{ readonly pattern: RegExp; readonly hint: string }> = [
+/**
+ * Known kustomize and YAML errors, and what fixes them. `where` is the file at fault when kustomize
+ * does not name it (a broken kustomization.yaml), else "the file named above".
+ */
+const HINTS: ReadonlyArray<{ readonly pattern: RegExp; readonly hint: (where: string) => string }> = [
   {
     pattern: /found character that cannot start any token|found a tab character|tabs? (are|is) not allowed/i,
-    hint: 'a tab character in YAML indentation: YAML allows spaces only. Replace the tabs in the file named above with spaces (.editorconfig sets this for most editors).',
+    hint: (where) => `a tab character in YAML indentation: YAML allows spaces only. Replace the tabs in ${where} with spaces (.editorconfig sets this for most editors).`,
   },
   {
     pattern: /cannot be absolute/i,
-    hint: 'kustomize does not accept absolute paths under resources or components: use a path relative to the kustomization.yaml.',
+    hint: () => 'kustomize does not accept absolute paths under resources or components: use a path relative to the kustomization.yaml.',
   },
   {
     pattern: /no such file or directory|must resolve to a file|evalsymlink failure|not a valid directory/i,
-    hint: 'kustomization.yaml lists a file or directory that does not exist: fix the path, or add the file.',
+    hint: () => 'kustomization.yaml lists a file or directory that does not exist: fix the path, or add the file.',
   },
   {
     pattern: /unable to find one of 'kustomization\.yaml'/i,
-    hint: 'a directory listed under resources or components holds no kustomization.yaml.',
+    hint: () => 'a directory listed under resources or components holds no kustomization.yaml.',
   },
   {
     pattern: /may not add resource with an already registered id|already registered id/i,
-    hint: 'two resources with the same kind, name and namespace: remove one, or patch the existing one instead of adding a second.',
+    hint: () => 'two resources with the same kind, name and namespace: remove one, or patch the existing one instead of adding a second.',
   },
   {
     pattern: /no matches for Id|failed to find unique target for patch|nothing selected by/i,
-    hint: "a patch or replacement targets an object that the build does not contain: check the target's kind and name (after any namePrefix).",
+    hint: () => "a patch or replacement targets an object that the build does not contain: check the target's kind and name (after any namePrefix).",
   },
   {
     pattern: /security; file .* is not in or below/i,
-    hint: 'kustomize only reads files inside the kustomization root: list the other directory as a resource (it needs its own kustomization.yaml).',
+    hint: () => 'kustomize only reads files inside the kustomization root: list the other directory as a resource (it needs its own kustomization.yaml).',
   },
   {
     pattern: /mapping values are not allowed|did not find expected|could not find expected ':'|yaml: line \d+/i,
-    hint: 'a YAML syntax error in the file named above (often indentation): fix the line kustomize names.',
+    hint: (where) => `a YAML syntax error in ${where} (often indentation): fix the line kustomize names.`,
   },
 ];
 
 export function explainRenderFailure(overlay: Overlay, kustomizeMessage: string): string {
   const file = kustomizationInError(overlay, kustomizeMessage);
-  const hint = HINTS.find((h) => h.pattern.test(kustomizeMessage))?.hint.replace('the file named above', file ? displayPath(file) : 'the file named above');
+  const hint = HINTS.find((h) => h.pattern.test(kustomizeMessage))?.hint(file ? displayPath(file) : 'the file named above');
   const quoted = kustomizeMessage
     .split('\n')
     .map((line) => `    ${line}`)
