@@ -4,15 +4,21 @@
 // offline. Safe to re-run: what is already there at the pinned version is kept.
 import { which } from 'zx';
 import { bundleCommands } from './lib/bundle.ts';
-import { EXIT_OK } from './lib/errors.ts';
+import { EXIT_OK, UsageError } from './lib/errors.ts';
 import { runMain } from './lib/main.ts';
 import { displayPath, TOOLS_BIN } from './lib/paths.ts';
 import { generatePinnedSchemas } from './lib/schemas/generate.ts';
 import { SCHEMAS_DIR } from './lib/schemas/location.ts';
 import { installPinnedTool } from './lib/setup-tools.ts';
+import { setUpControlPlane } from './lib/setup-control-plane.ts';
 import { PINNED_TOOLS } from './lib/tool-versions.ts';
 
+const USAGE = 'usage: npm run setup [-- --control-plane]';
+
 await runMain(async () => {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--control-plane');
+  if (unknown.length > 0) throw new UsageError(`unknown argument ${unknown.join(' ')}`, USAGE);
   for (const tool of PINNED_TOOLS) {
     const outcome = await installPinnedTool(TOOLS_BIN, tool);
     const where = `${displayPath(TOOLS_BIN)}/${tool.name}`;
@@ -38,5 +44,24 @@ await runMain(async () => {
   }
   const reports = await generatePinnedSchemas(SCHEMAS_DIR);
   for (const r of reports ?? []) process.stdout.write(`setup: wrote ${r.count} schemas -> ${displayPath(r.folder)}\n`);
+  if (args.includes('--control-plane')) {
+    let warned = false;
+    await setUpControlPlane(
+      TOOLS_BIN,
+      (b) => {
+        if (!warned) {
+          process.stdout.write('setup: building the control plane and Flux with Go; a cold build takes about 10 minutes on 2 cores and 3 GB of memory, a warm one seconds.\n');
+          warned = true;
+        }
+        process.stdout.write(`setup: building ${b.module}@${b.version} (${Object.values(b.binaries).join(', ')}) ...\n`);
+      },
+      (r) => {
+        for (const name of Object.values(r.build.binaries)) {
+          const what = r.outcome === 'present' ? 'present' : `built in ${r.seconds.toFixed(0)} s`;
+          process.stdout.write(`setup: ${name} ${r.build.version} ${what} -> ${displayPath(TOOLS_BIN)}/${name}\n`);
+        }
+      },
+    );
+  }
   return EXIT_OK;
 });

@@ -10,9 +10,10 @@ import { parse, parseDocument, stringify } from 'yaml';
 import { findKustomize, kustomizeBuild, type Kustomize } from '../scripts/lib/kustomize.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { RULES } from '../scripts/lib/validate/rules/index.ts';
-import type { Finding, K8sObject, RuleContext } from '../scripts/lib/validate/types.ts';
+import type { Finding, RuleContext } from '../scripts/lib/validate/types.ts';
 import { emqxContainer, effectiveEnv, podSpecOf, workloadOf } from './helpers/pod.ts';
 import { find, only, parseObjects } from './helpers/render.ts';
+import type { K8sObject } from '../scripts/lib/model/object.ts';
 
 const OVERLAYS = ['single-node', 'deployment-ip', 'statefulset-hostname-pvc'] as const;
 /** Components that fit every overlay (docs/components.md). */

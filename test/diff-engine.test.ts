@@ -9,7 +9,7 @@ import { formatText } from '../scripts/lib/diff/format-text.ts';
 import { pairObjects } from '../scripts/lib/diff/pair.ts';
 import type { DiffReport } from '../scripts/lib/diff/types.ts';
 import { unifiedDiff } from '../scripts/lib/diff/unified.ts';
-import type { K8sObject } from '../scripts/lib/validate/types.ts';
+import type { K8sObject } from '../scripts/lib/model/object.ts';
 
 const NS = 'emqx-test';
 

@@ -11,10 +11,10 @@ import { findKustomize, kustomizeBuild } from '../scripts/lib/kustomize.ts';
 import { listOverlays } from '../scripts/lib/overlays.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { DEFAULT_KUBERNETES_MINOR } from '../scripts/lib/tool-versions.ts';
-import type { K8sObject } from '../scripts/lib/validate/types.ts';
 import { find, only, parseObjects, renderRepoOverlays } from './helpers/render.ts';
 import { runScript } from './helpers/run.ts';
 import { useTempDirs } from './helpers/tmp.ts';
+import type { K8sObject } from '../scripts/lib/model/object.ts';
 
 const ARGOCD_DIR = path.join(REPO_ROOT, 'gitops', 'argocd');
 const FLUX_DIR = path.join(REPO_ROOT, 'gitops', 'flux');

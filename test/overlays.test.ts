@@ -1,8 +1,8 @@
 // What makes EMQX work, asserted on each overlay as the real kustomize renders it.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { K8sObject } from '../scripts/lib/validate/types.ts';
 import { configEnv, effectiveEnv, emqxContainer, podSpecOf, workloadOf } from './helpers/pod.ts';
 import { find, only, renderRepoOverlays } from './helpers/render.ts';
+import type { K8sObject } from '../scripts/lib/model/object.ts';
 
 let overlays: Map<string, K8sObject[]>;
 beforeAll(async () => {

@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
-import type { K8sObject } from '../scripts/lib/validate/types.ts';
 import { emqxContainer } from './helpers/pod.ts';
 import { renderRepoOverlays } from './helpers/render.ts';
+import type { K8sObject } from '../scripts/lib/model/object.ts';
 
 const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 const ciRun = readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8');

@@ -7,7 +7,8 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadValidateConfig } from '../scripts/lib/validate/config.ts';
 import { RULES } from '../scripts/lib/validate/rules/index.ts';
-import type { K8sObject, Rule } from '../scripts/lib/validate/types.ts';
+import type { Rule } from '../scripts/lib/validate/types.ts';
+import type { K8sObject } from '../scripts/lib/model/object.ts';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'validate');
 

@@ -7,7 +7,6 @@ import { UserError } from '../scripts/lib/errors.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { ruleCatalog } from '../scripts/lib/validate/catalog.ts';
 import { parseValidateConfig } from '../scripts/lib/validate/config.ts';
-import { resolveEnv } from '../scripts/lib/validate/env.ts';
 import { formatJson } from '../scripts/lib/validate/format-json.ts';
 import { formatSarif } from '../scripts/lib/validate/format-sarif.ts';
 import { formatText } from '../scripts/lib/validate/format-text.ts';
@@ -17,8 +16,10 @@ import { pointerToPath, schemaFindings, tagNames, validateMany } from '../script
 import { splitByMark } from '../scripts/lib/render.ts';
 import { kustomizationSources, SourceIndex } from '../scripts/lib/validate/sources.ts';
 import { listSyncKustomizations } from '../scripts/lib/validate/targets.ts';
-import type { Finding, K8sObject } from '../scripts/lib/validate/types.ts';
+import type { Finding } from '../scripts/lib/validate/types.ts';
 import { useTempDirs } from './helpers/tmp.ts';
+import { resolveEnv } from '../scripts/lib/model/env.ts';
+import type { K8sObject } from '../scripts/lib/model/object.ts';
 
 const tempDir = useTempDirs();
 

@@ -7,7 +7,7 @@ import { DEFAULT_CONCURRENCY, mapConcurrent } from './concurrency.ts';
 import { kustomizeBuild, type BuildOptions, type Kustomize } from './kustomize.ts';
 import { kustomizationFileIn, type Overlay } from './overlays.ts';
 import { displayPath } from './paths.ts';
-import type { K8sObject } from './validate/types.ts';
+import type { K8sObject } from './model/object.ts';
 
 export interface RenderedOverlay {
   readonly overlay: Overlay;

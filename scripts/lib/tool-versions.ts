@@ -25,7 +25,14 @@ export const KUBECONFORM: PinnedTool = {
   why: 'latest release; strict offline validation against the local schemas in .tools/schemas',
 };
 
-export const PINNED_TOOLS: readonly PinnedTool[] = [KUSTOMIZE, KUBECONFORM];
+export const KUBE_SCORE: PinnedTool = {
+  name: 'kube-score',
+  module: 'github.com/zegl/kube-score/cmd/kube-score',
+  version: 'v1.20.0',
+  why: 'the linter many teams run in CI; kube-linter and polaris are not served by the module proxy',
+};
+
+export const PINNED_TOOLS: readonly PinnedTool[] = [KUSTOMIZE, KUBECONFORM, KUBE_SCORE];
 
 /** A Go module fetched from the module proxy during set-up for the files it carries (not built). */
 export interface PinnedModule {
@@ -99,5 +106,90 @@ export const CRD_SOURCES: readonly PinnedCrdSource[] = [
       'config/crds/bases/external-secrets.io_secretstores.yaml',
       'config/crds/bases/external-secrets.io_clustersecretstores.yaml',
     ],
+  },
+];
+
+/**
+ * An upstream program that `go install module@version` cannot build (its go.mod has replace
+ * directives), so the set-up builds it in a throw-away wrapper module (scripts/lib/go-build.ts).
+ */
+export interface PinnedGoBuild {
+  /** Names the stamp and the build directory under .tools/build. */
+  readonly id: string;
+  /** The module whose go.mod decides the replaces, and its version. */
+  readonly module: string;
+  readonly version: string;
+  /** Package -> binary name in .tools/bin. */
+  readonly binaries: Readonly<Record<string, string>>;
+  /**
+   * How the wrapper module resolves the module's own replace directives:
+   * - `kubernetes-staging`: every `k8s.io/<m> => ./staging/...` becomes `k8s.io/<m>@<stagingVersion>`;
+   * - `copy`: every replace is copied, except local ones (`./api`), which become `<path>@<version>`.
+   */
+  readonly replaces: 'kubernetes-staging' | 'copy' | 'none';
+  readonly stagingVersion?: string;
+  /** Replaces added on top, `module => module@version`, for versions the proxy does not serve. */
+  readonly extraReplaces?: Readonly<Record<string, string>>;
+  readonly ldflags?: string;
+  readonly why: string;
+}
+
+/** The release the control plane runs: the same as the default validate version. */
+export const KUBERNETES_CONTROL_PLANE_VERSION = 'v1.37.2';
+
+export const CONTROL_PLANE_BUILDS: readonly PinnedGoBuild[] = [
+  {
+    id: 'kubernetes',
+    module: 'k8s.io/kubernetes',
+    version: KUBERNETES_CONTROL_PLANE_VERSION,
+    binaries: {
+      'k8s.io/kubernetes/cmd/kube-apiserver': 'kube-apiserver',
+      'k8s.io/kubernetes/cmd/kube-controller-manager': 'kube-controller-manager',
+      'k8s.io/kubernetes/cmd/kube-scheduler': 'kube-scheduler',
+      'k8s.io/kubernetes/cmd/kubectl': 'kubectl',
+    },
+    replaces: 'kubernetes-staging',
+    stagingVersion: 'v0.37.2',
+    // Without these the binaries report v0.0.0 and kubectl warns about version skew.
+    ldflags: `-s -w -X k8s.io/component-base/version.gitVersion=${KUBERNETES_CONTROL_PLANE_VERSION} -X k8s.io/client-go/pkg/version.gitVersion=${KUBERNETES_CONTROL_PLANE_VERSION}`,
+    why: 'the same release as the default `npm run validate` schemas (1.37)',
+  },
+  {
+    id: 'etcd',
+    module: 'go.etcd.io/etcd/server/v3',
+    version: 'v3.6.16',
+    binaries: { 'go.etcd.io/etcd/server/v3': 'etcd' },
+    replaces: 'none',
+    ldflags: '-s -w',
+    why: 'the etcd minor Kubernetes 1.37 is tested with; the server module holds the main package',
+  },
+  {
+    id: 'kwok',
+    module: 'sigs.k8s.io/kwok',
+    version: 'v0.8.0',
+    binaries: { 'sigs.k8s.io/kwok/cmd/kwok': 'kwok' },
+    replaces: 'none',
+    ldflags: '-s -w',
+    why: 'fake nodes: pods become Ready without a container runtime',
+  },
+  {
+    id: 'source-controller',
+    module: 'github.com/fluxcd/source-controller',
+    version: 'v1.9.6',
+    binaries: { 'github.com/fluxcd/source-controller': 'source-controller' },
+    replaces: 'copy',
+    // v0.18.3, which v1.9.6 asks for, is not served by the module proxy; v0.18.0 compiles.
+    extraReplaces: { 'github.com/fluxcd/pkg/artifact': 'v0.18.0' },
+    ldflags: '-s -w',
+    why: 'the Flux release whose CRDs validate pins; v1.10 needs Go 1.27',
+  },
+  {
+    id: 'kustomize-controller',
+    module: 'github.com/fluxcd/kustomize-controller',
+    version: 'v1.9.6',
+    binaries: { 'github.com/fluxcd/kustomize-controller': 'kustomize-controller' },
+    replaces: 'copy',
+    ldflags: '-s -w',
+    why: 'the Flux release whose CRDs validate pins; v1.10 needs Go 1.27',
   },
 ];

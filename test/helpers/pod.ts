@@ -1,9 +1,8 @@
 // Reads the EMQX pod as the kubelet would start it: its container, and its env after envFrom and
 // $(VAR) expansion. Tests use it to check the node name EMQX will actually get.
-import type { K8sObject } from '../../scripts/lib/validate/types.ts';
-import { placeholder, resolveEnv } from '../../scripts/lib/validate/env.ts';
-import type { Json } from '../../scripts/lib/validate/k8s.ts';
 import { only } from './render.ts';
+import { placeholder, resolveEnv } from '../../scripts/lib/model/env.ts';
+import type { Json, K8sObject } from '../../scripts/lib/model/object.ts';
 
 export interface EnvVar {
   name: string;

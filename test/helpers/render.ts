@@ -2,7 +2,7 @@
 import { findKustomize } from '../../scripts/lib/kustomize.ts';
 import { listOverlays, type Overlay } from '../../scripts/lib/overlays.ts';
 import { parseObjects, renderOverlays } from '../../scripts/lib/render.ts';
-import type { K8sObject } from '../../scripts/lib/validate/types.ts';
+import type { K8sObject } from '../../scripts/lib/model/object.ts';
 
 export { parseObjects };
 

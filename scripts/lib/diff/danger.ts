@@ -1,12 +1,12 @@
 // Changes that Argo CD or Flux cannot apply, or that lose data: each with what happens on sync and
 // the way through. Reads the raw objects, but never a Secret's values.
-import { emqxSettings } from '../validate/emqx.ts';
-import { emqxWorkloads, type EmqxWorkload } from '../validate/k8s.ts';
-import type { K8sObject } from '../validate/types.ts';
 import { deepEqual } from './normalize.ts';
 import { describeId, idOf } from './objects.ts';
 import { pairObjects } from './pair.ts';
 import type { DiffWarning } from './types.ts';
+import { emqxSettings } from '../model/emqx.ts';
+import type { K8sObject } from '../model/object.ts';
+import { type EmqxWorkload, emqxWorkloads } from '../model/workloads.ts';
 
 type Field = { readonly path: readonly string[]; readonly label: string; readonly defaultValue?: unknown };
 

@@ -1,5 +1,4 @@
 // The diff of one overlay: pure, from two rendered streams to the report's OverlayDiff.
-import type { K8sObject } from '../validate/types.ts';
 import { findWarnings } from './danger.ts';
 import { changedFieldPaths } from './field-paths.ts';
 import { isSecret, maskPair, redactSecretNameHashes, secretKeyChanges } from './mask.ts';
@@ -8,6 +7,7 @@ import { describeId } from './objects.ts';
 import { pairObjects } from './pair.ts';
 import type { ObjectChange, OverlayDiff } from './types.ts';
 import { unifiedDiff, wholeText } from './unified.ts';
+import type { K8sObject } from '../model/object.ts';
 
 export interface OverlaySides {
   readonly name: string;

@@ -1,8 +1,8 @@
 // Secret values never leave this module: every diff, summary and format works on masked copies.
 // What a reviewer may learn is which keys were added, removed or changed; nothing derived from a
 // value (not its length, not a hash, not its base64) reaches the output.
-import type { K8sObject } from '../validate/types.ts';
 import { withoutHashSuffix } from './objects.ts';
+import type { K8sObject } from '../model/object.ts';
 
 export const MASK = '<masked>';
 export const MASK_OLD = '<masked: old value>';

@@ -1,5 +1,5 @@
+import type { K8sObject } from '../model/object.ts';
 // Names objects the way the API server does: by group, kind, namespace and name.
-import type { K8sObject } from '../validate/types.ts';
 
 export interface ObjectId {
   /** API group, '' for the core group (`v1`). The version is not part of the identity: a v1beta1 -> v1 move is a change. */

@@ -1,7 +1,7 @@
 // Pairs the objects of two renders by group, kind, namespace and name. A generated ConfigMap or
 // Secret whose content changed gets a new hash suffix; it is still the same object to a reviewer.
-import type { K8sObject } from '../validate/types.ts';
 import { idKey, idOf, isHashable, withoutHashSuffix, type ObjectId } from './objects.ts';
+import type { K8sObject } from '../model/object.ts';
 
 export interface ObjectPair {
   readonly id: ObjectId;

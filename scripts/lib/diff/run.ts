@@ -7,10 +7,10 @@ import { changedPaths, hasKustomizationAt, ignoredPaths, kustomizationDirsAt, me
 import type { Kustomize } from '../kustomize.ts';
 import { kustomizationFileIn, listOverlays, type Overlay } from '../overlays.ts';
 import { parseObjects, renderOverlays } from '../render.ts';
-import type { K8sObject } from '../validate/types.ts';
 import { diffOverlay } from './engine.ts';
 import { findOverlayInputs, inputsTouched } from './inputs.ts';
 import type { DiffReport, OverlayDiff } from './types.ts';
+import type { K8sObject } from '../model/object.ts';
 
 export interface RunDiffOptions {
   /** Where the user runs the command: the repository is found from here, OVERLAY_DIRs resolve from here. */

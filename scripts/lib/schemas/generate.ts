@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../atomic-write.ts';
 import { ToolError, UserError } from '../errors.ts';
 import { displayPath } from '../paths.ts';
 import { CRD_SOURCES, KUBERNETES_RELEASES, type PinnedCrdSource, type PinnedModule } from '../tool-versions.ts';
+import { downloadModule } from '../go.ts';
 import { crdsInYaml, schemasFromCrd } from './crd.ts';
 import { CRD_FOLDER, kubernetesFolderName, PINNED_KUBERNETES_PATCHES, DEFAULT_KUBERNETES_VERSION } from './location.ts';
 import { objectMetaDefinitions, schemasFromOpenApiV3, type GeneratedSchema, type OpenApiV3Document } from './openapi.ts';
@@ -41,35 +42,6 @@ export async function isUpToDate(root: string): Promise<boolean> {
   if (!KUBERNETES_RELEASES.every((r) => existsSync(path.join(root, kubernetesFolderName(r.version))))) return false;
   if (!existsSync(path.join(root, CRD_FOLDER))) return false;
   return (await readFile(stamp, 'utf8')) === pinnedStamp();
-}
-
-/**
- * `go mod download -json MODULE@VERSION`: fetches the module into Go's module cache (once; later
- * calls are answered from the cache) and returns its directory there. Run outside any module so
- * that no go.mod is read or changed.
- */
-export async function downloadModule(pin: Pick<PinnedModule, 'module' | 'version'>): Promise<string> {
-  const go = await which('go', { nothrow: true });
-  if (!go) {
-    throw new ToolError(
-      `Go is needed to fetch ${pin.module}@${pin.version} for the schemas, and it is not on PATH.\n` +
-        'Fix: install Go (https://go.dev/dl) and run `npm run setup` again.',
-    );
-  }
-  const out = await $({ quiet: true, nothrow: true, cwd: os.tmpdir(), env: { ...process.env, GOFLAGS: '-mod=mod', GO111MODULE: 'on' } })`${go} mod download -json ${`${pin.module}@${pin.version}`}`;
-  let info: { Dir?: string; Error?: string } = {};
-  try {
-    info = JSON.parse(out.stdout) as typeof info;
-  } catch {
-    // handled below
-  }
-  if (out.exitCode !== 0 || !info.Dir) {
-    throw new ToolError(
-      `go mod download ${pin.module}@${pin.version} failed: ${info.Error ?? out.stderr.trim()}\n` +
-        'Fix: the set-up needs the Go module proxy (or GOPROXY pointing at a mirror) once; then run `npm run setup` again.',
-    );
-  }
-  return info.Dir;
 }
 
 /** Every `*.json` OpenAPI v3 document in a directory, in name order; files without components (an index, /version) are skipped. */
@@ -150,7 +122,7 @@ export interface GenerationReport {
 /** Schemas for one Kubernetes release (`1.37.2`) from the k8s.io/kubernetes module. */
 export async function generateKubernetesSchemas(root: string, patchVersion: string): Promise<GenerationReport & { docs: OpenApiV3Document[] }> {
   const version = `v${patchVersion.replace(/^v/, '')}`;
-  const dir = await downloadModule({ module: 'k8s.io/kubernetes', version });
+  const dir = (await downloadModule({ module: 'k8s.io/kubernetes', version })).dir;
   const docs = await readOpenApiV3Dir(path.join(dir, KUBERNETES_OPENAPI_V3));
   const schemas = schemasFromOpenApiV3(docs);
   return { folder: await writeSchemaFolder(root, kubernetesFolderName(version), schemas), count: schemas.length, docs };
@@ -161,7 +133,7 @@ export async function generateCrdSchemas(root: string, sources: readonly PinnedC
   const objectMeta = objectMetaDefinitions(objectMetaFrom);
   const schemas: GeneratedSchema[] = [];
   for (const source of sources) {
-    const dir = await downloadModule(source);
+    const { dir } = await downloadModule(source);
     for (const file of source.files) {
       const full = path.join(dir, file);
       if (!existsSync(full)) {

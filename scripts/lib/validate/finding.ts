@@ -1,4 +1,5 @@
-import type { K8sObject, Rule, RuleFinding } from './types.ts';
+import type { Rule, RuleFinding } from './types.ts';
+import type { K8sObject } from '../model/object.ts';
 
 export interface FindingDetail {
   readonly path?: string;

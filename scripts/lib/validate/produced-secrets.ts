@@ -1,8 +1,7 @@
+import { type K8sObject, asArray, asRecord, asString } from '../model/object.ts';
 // Secrets that are not in the render but that an object in it makes a controller write: a
 // cert-manager Certificate (spec.secretName) or an External Secrets ExternalSecret (spec.target.name,
 // defaulting to its own name). A reference to one is as good as a reference to a rendered Secret.
-import { asArray, asRecord, asString } from './k8s.ts';
-import type { K8sObject } from './types.ts';
 
 /** The keys the controller writes; `undefined` when only the store knows them (ExternalSecret dataFrom). */
 export type ProducedKeys = ReadonlySet<string> | undefined;

@@ -8,11 +8,11 @@ import type { Kustomize } from '../kustomize.ts';
 import { kustomizationFileIn, type Overlay } from '../overlays.ts';
 import { displayPath, REPO_ROOT } from '../paths.ts';
 import { ORIGIN_ANNOTATION, parseObjects, renderOverlays } from '../render.ts';
-import { isRecord } from './k8s.ts';
 import { RULES } from './rules/index.ts';
 import { schemaFindings, validateMany, type SchemaValidator } from './schema.ts';
 import { originFile, SourceIndex } from './sources.ts';
-import type { Finding, K8sObject, Rule, RuleContext, RuleFinding } from './types.ts';
+import type { Finding, Rule, RuleContext, RuleFinding } from './types.ts';
+import { type K8sObject, isRecord } from '../model/object.ts';
 
 export const RENDER_RULE = { id: 'render', description: 'The overlay builds with kustomize.', fix: 'see the kustomize message: it names the file.' } as const;
 

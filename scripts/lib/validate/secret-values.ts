@@ -2,8 +2,7 @@
 // Secret manifest committed to an overlay). The rules use it only to compare with published
 // defaults: a value read here never goes into a finding, a log or an error message.
 import { Buffer } from 'node:buffer';
-import { asRecord, findObject } from './k8s.ts';
-import type { K8sObject } from './types.ts';
+import { type K8sObject, asRecord, findObject } from '../model/object.ts';
 
 export interface StoredSecretValue {
   readonly secret: K8sObject;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { kustomizationFileIn } from '../overlays.ts';
-import { asArray, asRecord, asString } from './k8s.ts';
+import { asArray, asRecord, asString } from '../model/object.ts';
 
 /** The origin annotation's file, absolute; undefined for a remote or unknown origin. */
 export function originFile(annotation: string | undefined, originRoot: string | undefined): string | undefined {

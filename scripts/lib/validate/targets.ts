@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { kustomizationFileIn, listOverlays, type Overlay } from '../overlays.ts';
 import { displayPath, REPO_ROOT } from '../paths.ts';
-import { asRecord } from './k8s.ts';
+import { asRecord } from '../model/object.ts';
 
 export const GITOPS_DIR = path.join(REPO_ROOT, 'gitops');
 

@@ -1,18 +1,5 @@
 // The contract between the validate command, its rules and its output formats.
-
-/** A Kubernetes object as parsed from a rendered stream. */
-export interface K8sObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly annotations?: Readonly<Record<string, string>>;
-    readonly [key: string]: unknown;
-  };
-  readonly [key: string]: unknown;
-}
+import type { K8sObject } from '../model/object.ts';
 
 export type Severity = 'error' | 'warning';
 

@@ -1,8 +1,9 @@
-import { secretKeys } from '../env.ts';
 import { findingFor } from '../finding.ts';
 import { producedSecrets } from '../produced-secrets.ts';
-import { asArray, asRecord, asString, containersOf, findObject, podPath, workloads, type Json, type Workload } from '../k8s.ts';
-import type { K8sObject, Rule, RuleContext, RuleFinding } from '../types.ts';
+import type { Rule, RuleContext, RuleFinding } from '../types.ts';
+import { secretKeys } from '../../model/env.ts';
+import { type Json, type K8sObject, asArray, asRecord, asString, findObject } from '../../model/object.ts';
+import { type Workload, containersOf, podPath, workloads } from '../../model/workloads.ts';
 
 interface Reference {
   readonly kind: 'ConfigMap' | 'Secret';

@@ -1,7 +1,8 @@
-import { emqxSettings } from '../emqx.ts';
 import { findingFor } from '../finding.ts';
-import { asArray, asRecord, asString, emqxWorkloads, findObject, podPath } from '../k8s.ts';
-import type { K8sObject, Rule, RuleFinding } from '../types.ts';
+import type { Rule, RuleFinding } from '../types.ts';
+import { emqxSettings } from '../../model/emqx.ts';
+import { type K8sObject, asArray, asRecord, asString, findObject } from '../../model/object.ts';
+import { emqxWorkloads, podPath } from '../../model/workloads.ts';
 
 const NEEDED_VERBS = ['get', 'list', 'watch'];
 

@@ -1,7 +1,8 @@
-import { emqxSettings } from '../emqx.ts';
 import { findingFor } from '../finding.ts';
-import { asRecord, emqxWorkloads, findObject, selectorMatches } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { emqxSettings } from '../../model/emqx.ts';
+import { asRecord, findObject, selectorMatches } from '../../model/object.ts';
+import { emqxWorkloads } from '../../model/workloads.ts';
 
 export const emqxDiscoveryService: Rule = {
   id: 'emqx/discovery-service',

@@ -1,8 +1,9 @@
-import { placeholder } from '../env.ts';
-import { emqxSettings, type EmqxSettings } from '../emqx.ts';
 import { findingFor } from '../finding.ts';
-import { asRecord, asString, emqxWorkloads, findObject } from '../k8s.ts';
-import type { K8sObject, Rule, RuleFinding } from '../types.ts';
+import type { Rule, RuleFinding } from '../types.ts';
+import { type EmqxSettings, emqxSettings } from '../../model/emqx.ts';
+import { placeholder } from '../../model/env.ts';
+import { type K8sObject, asRecord, asString, findObject } from '../../model/object.ts';
+import { emqxWorkloads } from '../../model/workloads.ts';
 
 /** EMQX 5.8's defaults, for settings an overlay leaves out. */
 const DEFAULT_STRATEGY = 'manual';

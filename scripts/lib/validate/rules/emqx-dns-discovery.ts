@@ -2,11 +2,12 @@
 // peer <EMQX_NAME>@<SRV target> (ekka_cluster_dns: resolve_hosts(Name, srv)), and Kubernetes gives
 // a headless Service's SRV targets as <pod hostname>.<service>.<namespace>.svc.<domain> only for pods
 // that have a hostname and subdomain: StatefulSet pods. A node must name itself the same way.
-import { placeholder } from '../env.ts';
-import { emqxSettings } from '../emqx.ts';
 import { findingFor } from '../finding.ts';
-import { asRecord, asString, emqxWorkloads, findObject } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { emqxSettings } from '../../model/emqx.ts';
+import { placeholder } from '../../model/env.ts';
+import { asRecord, asString, findObject } from '../../model/object.ts';
+import { emqxWorkloads } from '../../model/workloads.ts';
 
 export const emqxDnsDiscoveryWorkload: Rule = {
   id: 'emqx/dns-discovery-workload',

@@ -2,8 +2,9 @@
 // pods read must produce every key they read from it, or the pods never start
 // (CreateContainerConfigError).
 import { findingFor } from '../finding.ts';
-import { asArray, asRecord, asString, containersOf, emqxWorkloads, type Json } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { type Json, asArray, asRecord, asString } from '../../model/object.ts';
+import { containersOf, emqxWorkloads } from '../../model/workloads.ts';
 
 /** Secret name -> keys, for every secretKeyRef and secret volume item in the pod (all containers). */
 function secretKeysRead(podSpec: Json, containers: readonly Json[]): Map<string, Set<string>> {

@@ -1,7 +1,8 @@
-import { emqxSettings } from '../emqx.ts';
 import { findingFor } from '../finding.ts';
-import { asString, emqxWorkloads, podPath } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { emqxSettings } from '../../model/emqx.ts';
+import { asString } from '../../model/object.ts';
+import { emqxWorkloads, podPath } from '../../model/workloads.ts';
 
 /** `repo/name:tag@digest` -> tag and digest. The registry may have a port (`host:5000/emqx/emqx`). */
 export function parseImage(image: string): { tag?: string; digest?: string } {

@@ -1,7 +1,7 @@
-import { emqxSettings } from '../emqx.ts';
 import { findingFor } from '../finding.ts';
-import { emqxWorkloads } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { emqxSettings } from '../../model/emqx.ts';
+import { emqxWorkloads } from '../../model/workloads.ts';
 
 /** EMQX 4.x variables that 5.x ignores, and what replaced them. */
 export const LEGACY_KEYS: Readonly<Record<string, string>> = {

@@ -2,10 +2,11 @@
 // pods, on a port their container exposes, and authenticates when EMQX requires it.
 // EMQX 5.8.9 asks for credentials on /api/v5/prometheus/* only when prometheus.enable_basic_auth
 // is true (emqx_prometheus_api: security/0); the default is false until 6.3.
-import { emqxSettings } from '../emqx.ts';
 import { findingFor } from '../finding.ts';
-import { asArray, asRecord, asString, emqxWorkloads, selectorMatches, servicesSelecting, type EmqxWorkload } from '../k8s.ts';
-import type { K8sObject, Rule, RuleFinding } from '../types.ts';
+import type { Rule, RuleFinding } from '../types.ts';
+import { emqxSettings } from '../../model/emqx.ts';
+import { type K8sObject, asArray, asRecord, asString, selectorMatches } from '../../model/object.ts';
+import { type EmqxWorkload, emqxWorkloads, servicesSelecting } from '../../model/workloads.ts';
 
 const isMonitor = (o: K8sObject) => o.apiVersion.startsWith('monitoring.coreos.com/') && (o.kind === 'PodMonitor' || o.kind === 'ServiceMonitor');
 

@@ -1,6 +1,7 @@
 import { findingFor } from '../finding.ts';
-import { asArray, asRecord, asString, emqxWorkloads, podPath } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { asArray, asRecord, asString } from '../../model/object.ts';
+import { emqxWorkloads, podPath } from '../../model/workloads.ts';
 
 const DATA_DIR = '/opt/emqx/data';
 const EMQX_GID = 1000;

@@ -1,9 +1,10 @@
-import { emqxSettings } from '../emqx.ts';
 import { findingFor } from '../finding.ts';
-import type { ResolvedVar } from '../env.ts';
-import { emqxWorkloads, type EmqxWorkload } from '../k8s.ts';
 import { isDefaultValue, renderedSecretValue } from '../secret-values.ts';
-import type { K8sObject, Rule, RuleFinding } from '../types.ts';
+import type { Rule, RuleFinding } from '../types.ts';
+import { emqxSettings } from '../../model/emqx.ts';
+import type { ResolvedVar } from '../../model/env.ts';
+import type { K8sObject } from '../../model/object.ts';
+import { type EmqxWorkload, emqxWorkloads } from '../../model/workloads.ts';
 
 /** The cookies EMQX ships with: 5.x, and 6.x. Anyone who reaches port 4370 with one runs code. */
 export const PUBLIC_COOKIES = ['emqxsecretcookie', 'emqx50elixir'];

@@ -1,9 +1,10 @@
 // The TLS listeners (components/tls): each file a listener reads sits on a mounted volume, the
 // cert-manager Certificate's Secret is that volume, and the Certificate names what clients dial.
-import { emqxSettings, type EmqxSettings } from '../emqx.ts';
 import { findingFor } from '../finding.ts';
-import { asArray, asRecord, asString, emqxWorkloads, servicesSelecting, type EmqxWorkload } from '../k8s.ts';
-import type { K8sObject, Rule, RuleFinding } from '../types.ts';
+import type { Rule, RuleFinding } from '../types.ts';
+import { type EmqxSettings, emqxSettings } from '../../model/emqx.ts';
+import { type K8sObject, asArray, asRecord, asString } from '../../model/object.ts';
+import { type EmqxWorkload, emqxWorkloads, servicesSelecting } from '../../model/workloads.ts';
 
 const LISTENER_FILES = ['ssl', 'wss'].flatMap((listener) => ['certfile', 'keyfile', 'cacertfile'].map((file) => `listeners.${listener}.default.ssl_options.${file}`));
 

@@ -1,7 +1,7 @@
-import { resolveEnv } from '../env.ts';
 import { findingFor } from '../finding.ts';
-import { containersOf, podPath, workloads } from '../k8s.ts';
 import type { Rule } from '../types.ts';
+import { resolveEnv } from '../../model/env.ts';
+import { containersOf, podPath, workloads } from '../../model/workloads.ts';
 
 export const envExpansion: Rule = {
   id: 'k8s/env-expansion',

@@ -1,6 +1,7 @@
 import { findingFor } from '../finding.ts';
-import { asArray, asRecord, asString, containersOf, podPath, workloads } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { asArray, asRecord, asString } from '../../model/object.ts';
+import { containersOf, podPath, workloads } from '../../model/workloads.ts';
 
 /**
  * IANA_SVC_NAME as the API server checks it: at most 15 characters, lower-case letters, digits and

@@ -1,6 +1,7 @@
 import { findingFor } from '../finding.ts';
-import { asArray, asRecord, asString, emqxWorkloads, sameNamespace, selectorMatches, type EmqxWorkload } from '../k8s.ts';
-import type { K8sObject, Rule, RuleFinding } from '../types.ts';
+import type { Rule, RuleFinding } from '../types.ts';
+import { type K8sObject, asArray, asRecord, asString, sameNamespace, selectorMatches } from '../../model/object.ts';
+import { type EmqxWorkload, emqxWorkloads } from '../../model/workloads.ts';
 
 /** Erlang distribution and gen_rpc: whoever reaches them with the cookie runs code on the node. */
 export const CLUSTER_PORTS = [

@@ -1,6 +1,6 @@
 import { findingFor } from '../finding.ts';
-import { asRecord } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { asRecord } from '../../model/object.ts';
 
 /**
  * EMQX settings that are credentials. A ConfigMap comes from git (and is readable by anyone who

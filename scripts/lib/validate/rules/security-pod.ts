@@ -1,6 +1,7 @@
 import { findingFor } from '../finding.ts';
-import { asArray, asRecord, asString, containersOf, podPath, stringMap, workloads, type Json, type Workload } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { type Json, asArray, asRecord, asString, stringMap } from '../../model/object.ts';
+import { type Workload, containersOf, podPath, workloads } from '../../model/workloads.ts';
 
 // The lists below follow the Pod Security Admission checks (k8s.io/pod-security-admission/policy)
 // at the newest version validate checks against, so that a pod the API server admits is not reported.

@@ -1,6 +1,6 @@
 import { findingFor } from '../finding.ts';
-import { asArray } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { asArray } from '../../model/object.ts';
 
 export const rbacLeastPrivilege: Rule = {
   id: 'security/rbac',

@@ -1,7 +1,7 @@
-import { secretKeys } from '../env.ts';
 import { findingFor } from '../finding.ts';
-import { asRecord, asString } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { secretKeys } from '../../model/env.ts';
+import { asRecord, asString } from '../../model/object.ts';
 
 /**
  * Everything in the render comes from git, so a Secret in it (a secretGenerator, or a Secret

@@ -1,6 +1,7 @@
 import { findingFor } from '../finding.ts';
-import { asRecord, isEmptySelector, selectorMatches, workloads } from '../k8s.ts';
 import type { Rule } from '../types.ts';
+import { asRecord, isEmptySelector, selectorMatches } from '../../model/object.ts';
+import { workloads } from '../../model/workloads.ts';
 
 // Jobs generate their own selector; Pods have none.
 const SELECTED_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController']);

@@ -1,6 +1,7 @@
 import { findingFor } from '../finding.ts';
-import { asArray, asRecord, asString, isEmptySelector, sameNamespace, selectorMatches, workloads } from '../k8s.ts';
 import type { Rule, RuleFinding } from '../types.ts';
+import { asArray, asRecord, asString, isEmptySelector, sameNamespace, selectorMatches } from '../../model/object.ts';
+import { workloads } from '../../model/workloads.ts';
 
 export const serviceTargetPort: Rule = {
   id: 'k8s/service-target-port',

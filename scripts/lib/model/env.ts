@@ -2,8 +2,7 @@
 // (in order), then env in order, each `value` expanding `$(VAR)` against what is defined above it.
 // EMQX reads its whole configuration from `EMQX_*` variables, so the EMQX rules look at this, not
 // at the raw manifests.
-import { asArray, asRecord, asString, findObject, type Json } from './k8s.ts';
-import type { K8sObject } from './types.ts';
+import { asArray, asRecord, asString, findObject, type Json, type K8sObject } from './object.ts';
 
 export type EnvOrigin =
   | { readonly kind: 'literal' }

@@ -1,7 +1,7 @@
 // The effective EMQX settings of a broker workload, from its container's resolved environment.
 import { resolveEnv, type ResolvedEnv, type ResolvedVar } from './env.ts';
-import { asString, podPath, type EmqxWorkload } from './k8s.ts';
-import type { K8sObject } from './types.ts';
+import { asString, type K8sObject } from './object.ts';
+import { podPath, type EmqxWorkload } from './workloads.ts';
 
 /** `cluster.k8s.address_type` -> `EMQX_CLUSTER__K8S__ADDRESS_TYPE`. */
 export function envName(configPath: string): string {

@@ -1,30 +1,5 @@
-// Small readers over rendered Kubernetes objects, shared by the rules. They never throw on odd
-// input: a field of the wrong type reads as absent (the schema check reports the type itself).
-import type { K8sObject } from './types.ts';
-
-export type Json = Record<string, unknown>;
-
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function asRecord(value: unknown): Json {
-  return isRecord(value) ? value : {};
-}
-
-export function asArray(value: unknown): Json[] {
-  return Array.isArray(value) ? value.filter(isRecord) : [];
-}
-
-export function asString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-export function stringMap(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(asRecord(value))) if (typeof v === 'string') out[k] = v;
-  return out;
-}
+// The workloads in a render, their pod templates and the EMQX broker's container.
+import { asArray, asRecord, asString, isEmptySelector, sameNamespace, selectorMatches, stringMap, type Json, type K8sObject } from './object.ts';
 
 /** A pod template and where it sits in its workload. */
 export interface Workload {
@@ -87,50 +62,6 @@ export function emqxWorkloads(objects: readonly K8sObject[]): EmqxWorkload[] {
     const container = asArray(w.podSpec.containers).find(isEmqxContainer);
     return container ? [{ ...w, container, containerName: asString(container.name) ?? '?' }] : [];
   });
-}
-
-/** A label selector (matchLabels + matchExpressions, or a Service's plain map) against labels. */
-export function selectorMatches(selector: unknown, labels: Readonly<Record<string, string>>, plainMap = false): boolean {
-  const sel = asRecord(selector);
-  const matchLabels = plainMap ? stringMap(sel) : stringMap(sel.matchLabels);
-  for (const [k, v] of Object.entries(matchLabels)) if (labels[k] !== v) return false;
-  if (plainMap) return true;
-  for (const expr of asArray(sel.matchExpressions)) {
-    const key = asString(expr.key) ?? '';
-    const values = Array.isArray(expr.values) ? expr.values.map(String) : [];
-    const has = Object.hasOwn(labels, key);
-    switch (expr.operator) {
-      case 'In':
-        if (!has || !values.includes(labels[key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
-export function isEmptySelector(selector: unknown, plainMap = false): boolean {
-  const sel = asRecord(selector);
-  if (plainMap) return Object.keys(sel).length === 0;
-  return Object.keys(asRecord(sel.matchLabels)).length === 0 && asArray(sel.matchExpressions).length === 0;
-}
-
-export function sameNamespace(a: K8sObject, b: K8sObject): boolean {
-  return (a.metadata.namespace ?? '') === (b.metadata.namespace ?? '');
-}
-
-export function findObject(objects: readonly K8sObject[], kind: string, name: string, namespace: string | undefined): K8sObject | undefined {
-  return objects.find((o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? '') === (namespace ?? ''));
 }
 
 /** Services whose selector picks this workload's pods. */

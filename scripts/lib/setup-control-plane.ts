@@ -1,0 +1,65 @@
+// `npm run setup -- --control-plane`: builds the pinned control plane and Flux controllers into
+// .tools/bin, and copies the files they need at run time (kwok's stage files, every CRD that verify
+// and e2e install) into .tools/control-plane, so that nothing after the set-up touches the network.
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { buildPinned, isBuilt } from './go-build.ts';
+import { downloadModule } from './go.ts';
+import { TOOLS_DIR } from './paths.ts';
+import { CONTROL_PLANE_BUILDS, CRD_SOURCES, type PinnedGoBuild } from './tool-versions.ts';
+
+export const CONTROL_PLANE_FILES = path.join(TOOLS_DIR, 'control-plane');
+/** kwok's stage files (node-initialize, pod-ready, ...), as the kwok module ships them. */
+export const KWOK_STAGES_DIR = path.join(CONTROL_PLANE_FILES, 'kwok-stages');
+/** Every CRD a verify or e2e cluster gets, one folder per source module. */
+export const CRDS_DIR = path.join(CONTROL_PLANE_FILES, 'crds');
+const BUILD_WORK = path.join(TOOLS_DIR, 'build');
+
+/** The kwok stages verify runs: nodes become Ready and keep a lease, pods run, complete and go away. */
+export const KWOK_STAGES = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml', 'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
+
+/** Flux's controllers wait for every kind they watch: all their CRDs, not just the ones validate checks. */
+const FLUX_CRD_DIRS: Readonly<Record<string, string>> = {
+  'github.com/fluxcd/source-controller': 'config/crd/bases',
+  'github.com/fluxcd/kustomize-controller': 'config/crd/bases',
+};
+
+export type BuildReport = { readonly build: PinnedGoBuild; readonly outcome: 'present' | 'built'; readonly seconds: number };
+
+export async function setUpControlPlane(bin: string, onStart: (b: PinnedGoBuild) => void, onDone: (r: BuildReport) => void): Promise<void> {
+  for (const build of CONTROL_PLANE_BUILDS) {
+    const started = Date.now();
+    if (await isBuilt(bin, build)) {
+      onDone({ build, outcome: 'present', seconds: 0 });
+      continue;
+    }
+    onStart(build);
+    await buildPinned(bin, BUILD_WORK, build);
+    onDone({ build, outcome: 'built', seconds: (Date.now() - started) / 1000 });
+  }
+  await copyRunTimeFiles();
+}
+
+/** Copied into a staging folder and renamed into place, so a failed copy leaves the old files. */
+async function copyRunTimeFiles(): Promise<void> {
+  const staging = `${CONTROL_PLANE_FILES}.tmp-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  const kwok = CONTROL_PLANE_BUILDS.find((b) => b.id === 'kwok');
+  if (!kwok) throw new Error('CONTROL_PLANE_BUILDS has no kwok');
+  const kwokDir = (await downloadModule(kwok)).dir;
+  for (const stage of KWOK_STAGES) {
+    await mkdir(path.dirname(path.join(staging, 'kwok-stages', stage)), { recursive: true });
+    await cp(path.join(kwokDir, 'kustomize', 'stage', stage), path.join(staging, 'kwok-stages', stage));
+  }
+  for (const source of CRD_SOURCES) {
+    const { dir } = await downloadModule(source);
+    const into = path.join(staging, 'crds', source.module.replaceAll('/', '_'));
+    await mkdir(into, { recursive: true });
+    const fluxDir = FLUX_CRD_DIRS[source.module];
+    const files = fluxDir ? (await readdir(path.join(dir, fluxDir))).filter((f) => f.endsWith('.yaml')).map((f) => `${fluxDir}/${f}`) : source.files;
+    for (const file of files) await cp(path.join(dir, file), path.join(into, path.basename(file)));
+  }
+  if (existsSync(CONTROL_PLANE_FILES)) await rm(CONTROL_PLANE_FILES, { recursive: true, force: true });
+  await rename(staging, CONTROL_PLANE_FILES);
+}
