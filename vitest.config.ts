@@ -5,6 +5,8 @@ export default defineConfig({
   logLevel: 'error',
   test: {
     include: ['test/**/*.test.ts', 'scripts/**/*.test.ts'],
+    // Says at the end when the control-plane tests were skipped (test/helpers/control-plane.ts).
+    globalSetup: ['test/global-setup.ts'],
     // Tests spawn kustomize, kubeconform and git: give them room on a 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 120_000,

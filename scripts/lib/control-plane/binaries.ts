@@ -1,0 +1,29 @@
+// Where the set-up put the control plane's binaries, and the one message for when they are missing.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ToolError } from '../errors.ts';
+import { TOOLS_BIN } from '../paths.ts';
+import { CONTROL_PLANE_BUILDS } from '../tool-versions.ts';
+
+export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'kwok' | 'source-controller' | 'kustomize-controller';
+
+export const SETUP_COMMAND = 'npm run setup -- --control-plane';
+
+export function binaryPath(name: ControlPlaneBinary): string {
+  return path.join(TOOLS_BIN, name);
+}
+
+export function missingBinaries(names: readonly ControlPlaneBinary[]): ControlPlaneBinary[] {
+  return names.filter((n) => !existsSync(binaryPath(n)));
+}
+
+/** Exit 2 naming the set-up command, what is missing and what a cold build costs. */
+export function requireBinaries(names: readonly ControlPlaneBinary[]): void {
+  const missing = missingBinaries(names);
+  if (missing.length === 0) return;
+  const versions = CONTROL_PLANE_BUILDS.filter((b) => Object.values(b.binaries).some((n) => missing.includes(n as ControlPlaneBinary))).map((b) => `${b.module}@${b.version}`);
+  throw new ToolError(
+    `the control plane is not built: ${missing.map((m) => path.relative(process.cwd(), binaryPath(m)) || m).join(', ')} missing (${versions.join(', ')}).\n` +
+      `Fix: run \`${SETUP_COMMAND}\` once (it builds them with Go from the module proxy; a cold build takes about 10 minutes on 2 cores).`,
+  );
+}

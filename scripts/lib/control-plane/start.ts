@@ -1,0 +1,259 @@
+// An ephemeral Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler and kwok (fake nodes in three zones: pods are scheduled and become Ready without a
+// container runtime; their addresses are virtual and never contacted). Everything lives in one
+// temporary directory and is torn down by `stop()`, and in any case when the process exits.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { ToolError } from '../errors.ts';
+import { kubectl, kubectlOk, type Kubectl, type KubectlOptions, type KubectlResult } from '../kubectl.ts';
+import { binaryPath, requireBinaries, type ControlPlaneBinary } from './binaries.ts';
+import { request, type HttpAnswer, type Identity } from './http.ts';
+import { makePki, type Pki } from './pki.ts';
+import { freePorts } from './ports.ts';
+import { forgetTempDir, logTail, registerTempDir, startServer, stopServer, waitUntil, WaitTimeout, type Server } from './processes.ts';
+import { KWOK_STAGES, KWOK_STAGES_DIR } from '../setup-control-plane.ts';
+
+export const FAKE_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+export const ZONES = ['zone-a', 'zone-b', 'zone-c'] as const;
+
+export interface StartOptions {
+  /** Fake nodes, spread over ZONES in turn. */
+  readonly nodes?: number;
+  /** One line per step, with its elapsed time. */
+  readonly log?: (line: string) => void;
+  /** Bound on each start-up wait. */
+  readonly timeoutMs?: number;
+}
+
+export interface ControlPlane {
+  readonly dir: string;
+  readonly kubeconfig: string;
+  /** `https://127.0.0.1:PORT` */
+  readonly server: string;
+  readonly pki: Pki;
+  readonly nodeNames: readonly string[];
+  readonly startedInMs: number;
+  readonly kubectl: (args: readonly string[], options?: KubectlOptions) => Promise<KubectlResult>;
+  readonly kubectlOk: (args: readonly string[], options?: KubectlOptions) => Promise<string>;
+  /** A request to the API server as the admin, or as `who` (a ServiceAccount token). */
+  readonly api: (apiPath: string, options?: { method?: string; body?: unknown; token?: string }) => Promise<HttpAnswer>;
+  /** Starts another server beside the control plane (Flux's controllers); stopped with it. */
+  readonly startServer: (name: string, argv: readonly string[], env?: Readonly<Record<string, string>>) => Server;
+  readonly logTail: (name: string, lines?: number) => string;
+  /** Stops every server and removes the directory. Safe to call twice. */
+  readonly stop: () => Promise<void>;
+  /** Stops the servers but keeps the directory (for `--keep` the caller does not call stop). */
+}
+
+const CORE: readonly ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok'];
+
+export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
+  requireBinaries(CORE);
+  const log = options.log ?? (() => {});
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const began = Date.now();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'emqx-gitops-cp-'));
+  registerTempDir(dir);
+  const servers: Server[] = [];
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const s of [...servers].reverse()) await stopServer(s);
+    await rm(dir, { recursive: true, force: true });
+    forgetTempDir(dir);
+  };
+  try {
+    const pki = await makePki(dir);
+    const [etcdClient, etcdPeer, etcdMetrics, apiPort, kcmPort, schedPort, kwokPort] = (await freePorts(7)) as [number, number, number, number, number, number, number];
+    const server = `https://127.0.0.1:${apiPort}`;
+    const start = (name: string, argv: readonly string[], env: Readonly<Record<string, string>> = {}): Server => {
+      const s = startServer(name, argv, path.join(dir, `${name}.log`), env);
+      servers.push(s);
+      return s;
+    };
+    const failFast = (s: Server) => () => (s.exited !== undefined ? `${s.name} exited (${s.exited})` : undefined);
+    const step = async (what: string, s: Server, probe: () => Promise<true | string>): Promise<void> => {
+      try {
+        const waited = await waitUntil(what, timeoutMs, probe, 200, failFast(s));
+        log(`${what}: ready in ${(waited / 1000).toFixed(1)} s`);
+      } catch (error) {
+        if (error instanceof WaitTimeout) throw new ToolError(`the control plane did not come up: ${error.message}\nThe end of ${s.name}'s log (${s.logFile}):\n${logTail(s)}`);
+        throw error;
+      }
+    };
+
+    const etcd = start('etcd', [
+      binaryPath('etcd'),
+      '--name=default',
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      `--listen-metrics-urls=http://127.0.0.1:${etcdMetrics}`,
+      // A throw-away store: no fsync per write (start-up and applies are several times faster).
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ]);
+    await step('etcd', etcd, async () => {
+      const res = await fetch(`http://127.0.0.1:${etcdMetrics}/health`).catch(() => undefined);
+      return res?.ok ? true : `HTTP ${res?.status ?? 'no answer'}`;
+    });
+
+    const apiserver = start('kube-apiserver', [
+      binaryPath('kube-apiserver'),
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      // The default reconciler refuses a loopback advertise address.
+      '--endpoint-reconciler-type=none',
+      `--cert-dir=${dir}`,
+      `--client-ca-file=${pki.caCert}`,
+      `--tls-cert-file=${pki.serverCert}`,
+      `--tls-private-key-file=${pki.serverKey}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--authorization-mode=Node,RBAC',
+      '--profiling=false',
+    ]);
+    const admin: Identity = { ca: await readFile(pki.caCert, 'utf8'), cert: await readFile(pki.adminCert, 'utf8'), key: await readFile(pki.adminKey, 'utf8') };
+    const api = (apiPath: string, o: { method?: string; body?: unknown; token?: string } = {}): Promise<HttpAnswer> =>
+      request(`${server}${apiPath}`, o.token ? { ca: admin.ca, token: o.token } : admin, o);
+    await step('kube-apiserver', apiserver, async () => {
+      const res = await api('/readyz').catch((e: Error) => ({ status: 0, body: e.message }));
+      return res.status === 200 ? true : `HTTP ${res.status} ${res.body.slice(0, 200)}`;
+    });
+
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, stringify(kubeconfigFor(server, pki)), { mode: 0o600 });
+    const k: Kubectl = { bin: binaryPath('kubectl'), kubeconfig };
+
+    const kcm = start('kube-controller-manager', [
+      binaryPath('kube-controller-manager'),
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${kcmPort}`,
+      `--root-ca-file=${pki.caCert}`,
+      `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      '--use-service-account-credentials=true',
+      '--leader-elect=false',
+      `--cert-dir=${dir}`,
+      '--profiling=false',
+    ]);
+    const scheduler = start('kube-scheduler', [
+      binaryPath('kube-scheduler'),
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${schedPort}`,
+      '--leader-elect=false',
+      `--cert-dir=${dir}`,
+      '--profiling=false',
+    ]);
+    const kwok = start('kwok', [
+      binaryPath('kwok'),
+      `--kubeconfig=${kubeconfig}`,
+      '--manage-all-nodes=false',
+      `--manage-nodes-with-annotation-selector=${FAKE_NODE_ANNOTATION}=fake`,
+      // Virtual pod addresses: assigned to pods, never contacted.
+      '--cidr=10.0.0.0/16',
+      '--node-ip=10.0.0.1',
+      `--server-address=127.0.0.1:${kwokPort}`,
+      ...KWOK_STAGES.flatMap((s) => ['-c', path.join(KWOK_STAGES_DIR, s)]),
+    ]);
+
+    // The service account controller runs once the controller-manager is up: a meaningful ready check.
+    await step('kube-controller-manager', kcm, async () => {
+      const res = await api('/api/v1/namespaces/default/serviceaccounts/default');
+      return res.status === 200 ? true : `default ServiceAccount: HTTP ${res.status}`;
+    });
+
+    const nodeNames = Array.from({ length: options.nodes ?? 3 }, (_, i) => `kwok-node-${i}`);
+    await kubectlOk(k, ['apply', '-f', '-'], { input: nodeNames.map((n, i) => stringify(fakeNode(n, ZONES[i % ZONES.length]!), { lineWidth: 0 })).join('---\n') });
+    await kubectlOk(k, ['apply', '-f', '-'], { input: stringify(DEFAULT_STORAGE_CLASS) });
+    await step(`${nodeNames.length} kwok nodes Ready`, kwok, async () => {
+      const res = await api('/api/v1/nodes');
+      const items = (JSON.parse(res.body) as { items?: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }> }).items ?? [];
+      const ready = items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      return ready >= nodeNames.length ? true : `${ready} of ${nodeNames.length} Ready`;
+    });
+    // The scheduler has no cheaper sign of life than its health endpoint; a pod is the real test,
+    // and the callers wait for theirs.
+    if (scheduler.exited) throw new ToolError(`kube-scheduler exited (${scheduler.exited}):\n${logTail(scheduler)}`);
+
+    const startedInMs = Date.now() - began;
+    log(`control plane on ${server} in ${(startedInMs / 1000).toFixed(1)} s`);
+    return {
+      dir,
+      kubeconfig,
+      server,
+      pki,
+      nodeNames,
+      startedInMs,
+      kubectl: (args, o) => kubectl(k, args, o),
+      kubectlOk: (args, o) => kubectlOk(k, args, o),
+      api,
+      startServer: (name, argv, env) => start(name, argv, env),
+      logTail: (name, lines) => {
+        const s = servers.find((x) => x.name === name);
+        return s ? logTail(s, lines) : `(no server named ${name})`;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function kubeconfigFor(server: string, pki: Pki): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'verify', cluster: { server, 'certificate-authority': pki.caCert } }],
+    users: [{ name: 'admin', user: { 'client-certificate': pki.adminCert, 'client-key': pki.adminKey } }],
+    contexts: [{ name: 'verify', context: { cluster: 'verify', user: 'admin' } }],
+    'current-context': 'verify',
+  };
+}
+
+function fakeNode(name: string, zone: string): unknown {
+  const capacity = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { [FAKE_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'topology.kubernetes.io/zone': zone,
+        'topology.kubernetes.io/region': 'local',
+        type: 'kwok',
+      },
+    },
+    status: { allocatable: capacity, capacity },
+  };
+}
+
+/** Claims without a class get this one; a small provisioner (provisioner.ts) makes their volumes. */
+export const DEFAULT_STORAGE_CLASS = {
+  apiVersion: 'storage.k8s.io/v1',
+  kind: 'StorageClass',
+  metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+  provisioner: 'kubernetes.io/no-provisioner',
+  volumeBindingMode: 'Immediate',
+  reclaimPolicy: 'Retain',
+};

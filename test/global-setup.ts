@@ -1,0 +1,12 @@
+// Runs once around the whole test run: the closing line for skipped control-plane tests.
+import { missingBinaries, SETUP_COMMAND } from '../scripts/lib/control-plane/binaries.ts';
+import { CONTROL_PLANE_BINARIES, FLUX_BINARIES } from './helpers/control-plane.ts';
+
+export default function setup(): () => void {
+  return () => {
+    const missing = missingBinaries([...CONTROL_PLANE_BINARIES, ...FLUX_BINARIES]);
+    if (missing.length > 0 && process.env.CI !== 'true') {
+      process.stdout.write(`\ncontrol-plane tests skipped: ${missing.join(', ')} not built; run \`${SETUP_COMMAND}\` to enable them.\n`);
+    }
+  };
+}
