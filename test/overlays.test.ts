@@ -74,13 +74,12 @@ describe.each(ALL)('overlay %s: every overlay', (overlay) => {
     expect((emqxContainer(objectsOf(overlay)).securityContext as Record<string, unknown>).privileged).not.toBe(true);
   });
 
-  it('probes GET /status on the dashboard port (18083)', () => {
+  it('probes readiness on GET /status, liveness on GET / (the VM answers), both on the dashboard port (18083)', () => {
     const container = emqxContainer(objectsOf(overlay));
     const dashboard = container.ports?.find((p) => p.name === 'dashboard');
     expect(dashboard?.containerPort).toBe(18083);
-    for (const probe of ['readinessProbe', 'livenessProbe'] as const) {
-      expect((container[probe] as { httpGet: unknown }).httpGet, probe).toEqual({ path: '/status', port: 'dashboard' });
-    }
+    expect((container.readinessProbe as { httpGet: unknown }).httpGet).toEqual({ path: '/status', port: 'dashboard' });
+    expect((container.livenessProbe as { httpGet: unknown }).httpGet).toEqual({ path: '/', port: 'dashboard' });
     expect((container.livenessProbe as { initialDelaySeconds: number }).initialDelaySeconds).toBeGreaterThanOrEqual(60);
   });
 

@@ -72,7 +72,8 @@ describe('parseRendered', () => {
 describe('source tracing', () => {
   it("lists the overlay's own patches before its bases' files", () => {
     const sources = kustomizationSources(path.join(REPO_ROOT, 'overlays', 'deployment-ip')).map((f) => path.relative(REPO_ROOT, f));
-    expect(sources.indexOf('overlays/deployment-ip/patches/statefulset-address-ip.yaml')).toBeLessThan(sources.indexOf('base/kustomization.yaml'));
+    expect(sources).toContain('overlays/deployment-ip/statefulset-to-deployment/patches/statefulset-address-ip.yaml');
+    expect(sources.indexOf('overlays/deployment-ip/statefulset-to-deployment/patches/statefulset-address-ip.yaml')).toBeLessThan(sources.indexOf('base/kustomization.yaml'));
     expect(sources).toContain('base/emqx.env');
     // Resource files are not candidates (the origin annotation names the right one).
     expect(sources).not.toContain('base/service.yaml');
@@ -82,7 +83,7 @@ describe('source tracing', () => {
     const index = new SourceIndex();
     const overlay = path.join(REPO_ROOT, 'overlays', 'deployment-ip');
     const origin = path.join(REPO_ROOT, 'base', 'statefulset.yaml');
-    expect(index.locate(overlay, origin, 'x', '$(POD_IP)')?.file).toBe(path.join(overlay, 'patches', 'statefulset-address-ip.yaml'));
+    expect(index.locate(overlay, origin, 'x', '$(POD_IP)')?.file).toBe(path.join(overlay, 'statefulset-to-deployment', 'patches', 'statefulset-address-ip.yaml'));
     const base = index.locate(overlay, origin, 'x', 'EMQX_DASHBOARD__DEFAULT_PASSWORD');
     expect(base?.file).toBe(origin);
     expect(index.linesOf(origin)![base!.line! - 1]).toMatch(/name: EMQX_DASHBOARD__DEFAULT_PASSWORD/);
@@ -195,8 +196,8 @@ describe('sync kustomizations', () => {
 describe('render failures', () => {
   it('name the overlay and the file kustomize names', () => {
     const overlay = { name: 'deployment-ip', dir: path.join(REPO_ROOT, 'overlays', 'deployment-ip') };
-    const f = renderFinding(overlay, 'overlay deployment-ip: kustomize build failed:\n    MalformedYAMLError: yaml: line 3: found a tab character in File: overlays/deployment-ip/deployment.yaml');
-    expect(f).toMatchObject({ overlay: 'deployment-ip', rule: 'render', severity: 'error', file: 'overlays/deployment-ip/deployment.yaml', line: 3 });
+    const f = renderFinding(overlay, 'overlay deployment-ip: kustomize build failed:\n    MalformedYAMLError: yaml: line 3: found a tab character in File: overlays/deployment-ip/statefulset-to-deployment/deployment.yaml');
+    expect(f).toMatchObject({ overlay: 'deployment-ip', rule: 'render', severity: 'error', file: 'overlays/deployment-ip/statefulset-to-deployment/deployment.yaml', line: 3 });
   });
 });
 
