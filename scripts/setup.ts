@@ -56,10 +56,8 @@ await runMain(async () => {
         process.stdout.write(`setup: building ${b.module}@${b.version} (${Object.values(b.binaries).join(', ')}) ...\n`);
       },
       (r) => {
-        for (const name of Object.values(r.build.binaries)) {
-          const what = r.outcome === 'present' ? 'present' : `built in ${r.seconds.toFixed(0)} s`;
-          process.stdout.write(`setup: ${name} ${r.build.version} ${what} -> ${displayPath(TOOLS_BIN)}/${name}\n`);
-        }
+        const what = r.outcome === 'present' ? 'present' : `built in ${r.seconds.toFixed(0)} s`;
+        process.stdout.write(`setup: ${r.binary} ${r.build.version} ${what} -> ${displayPath(TOOLS_BIN)}/${r.binary}\n`);
       },
     );
   }

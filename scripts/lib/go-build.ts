@@ -42,7 +42,8 @@ export function wrapperReplaces(build: PinnedGoBuild, moduleReplaces: readonly R
  * Builds every binary of `build` into `bin` (each written under a temporary name and renamed, so
  * an interrupted build never leaves a half-written binary), then stamps it.
  */
-export async function buildPinned(bin: string, workRoot: string, build: PinnedGoBuild): Promise<void> {
+export async function buildPinned(bin: string, workRoot: string, build: PinnedGoBuild, onBinary: (name: string, seconds: number) => void = () => {}): Promise<void> {
+  let since = Date.now();
   const work = path.join(workRoot, build.id);
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
@@ -58,6 +59,9 @@ export async function buildPinned(bin: string, workRoot: string, build: PinnedGo
     const partial = path.join(bin, `.${name}.partial`);
     await runGo(work, ['build', '-trimpath', ...(build.ldflags ? ['-ldflags', build.ldflags] : []), '-o', partial, pkg], env);
     await rename(partial, path.join(bin, name));
+    // The first binary's time includes fetching the modules; later ones reuse its compiled packages.
+    onBinary(name, (Date.now() - since) / 1000);
+    since = Date.now();
   }
   await writeFile(goBuildStamp(bin, build), stampText(build));
   await rm(work, { recursive: true, force: true });

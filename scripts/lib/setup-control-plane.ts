@@ -2,7 +2,7 @@
 // .tools/bin, and copies the files they need at run time (kwok's stage files, every CRD that verify
 // and e2e install) into .tools/control-plane, so that nothing after the set-up touches the network.
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildPinned, isBuilt } from './go-build.ts';
 import { downloadModule } from './go.ts';
@@ -25,24 +25,24 @@ const FLUX_CRD_DIRS: Readonly<Record<string, string>> = {
   'github.com/fluxcd/kustomize-controller': 'config/crd/bases',
 };
 
-export type BuildReport = { readonly build: PinnedGoBuild; readonly outcome: 'present' | 'built'; readonly seconds: number };
+export type BuildReport = { readonly build: PinnedGoBuild; readonly binary: string; readonly outcome: 'present' | 'built'; readonly seconds: number };
 
 export async function setUpControlPlane(bin: string, onStart: (b: PinnedGoBuild) => void, onDone: (r: BuildReport) => void): Promise<void> {
   for (const build of CONTROL_PLANE_BUILDS) {
-    const started = Date.now();
     if (await isBuilt(bin, build)) {
-      onDone({ build, outcome: 'present', seconds: 0 });
+      for (const binary of Object.values(build.binaries)) onDone({ build, binary, outcome: 'present', seconds: 0 });
       continue;
     }
     onStart(build);
-    await buildPinned(bin, BUILD_WORK, build);
-    onDone({ build, outcome: 'built', seconds: (Date.now() - started) / 1000 });
+    await buildPinned(bin, BUILD_WORK, build, (binary, seconds) => onDone({ build, binary, outcome: 'built', seconds }));
   }
   await copyRunTimeFiles();
 }
 
 /** Copied into a staging folder and renamed into place, so a failed copy leaves the old files. */
 async function copyRunTimeFiles(): Promise<void> {
+  const stamp = path.join(CONTROL_PLANE_FILES, '.version');
+  if (existsSync(stamp) && (await readFile(stamp, 'utf8')) === runTimeFilesStamp()) return;
   const staging = `${CONTROL_PLANE_FILES}.tmp-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   const kwok = CONTROL_PLANE_BUILDS.find((b) => b.id === 'kwok');
@@ -60,6 +60,13 @@ async function copyRunTimeFiles(): Promise<void> {
     const files = fluxDir ? (await readdir(path.join(dir, fluxDir))).filter((f) => f.endsWith('.yaml')).map((f) => `${fluxDir}/${f}`) : source.files;
     for (const file of files) await cp(path.join(dir, file), path.join(into, path.basename(file)));
   }
+  await writeFile(path.join(staging, '.version'), runTimeFilesStamp());
   if (existsSync(CONTROL_PLANE_FILES)) await rm(CONTROL_PLANE_FILES, { recursive: true, force: true });
   await rename(staging, CONTROL_PLANE_FILES);
+}
+
+/** What the copied files came from: a bump of kwok or of a CRD source copies them again. */
+function runTimeFilesStamp(): string {
+  const kwok = CONTROL_PLANE_BUILDS.find((b) => b.id === 'kwok');
+  return [`${kwok?.module}@${kwok?.version}`, ...KWOK_STAGES, ...CRD_SOURCES.map((s) => `${s.module}@${s.version}:${s.files.join(',')}`)].join('\n') + '\n';
 }

@@ -2,13 +2,15 @@
 // kube-scheduler and kwok (fake nodes in three zones: pods are scheduled and become Ready without a
 // container runtime; their addresses are virtual and never contacted). Everything lives in one
 // temporary directory and is torn down by `stop()`, and in any case when the process exits.
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ToolError } from '../errors.ts';
+import { displayPath } from '../paths.ts';
 import { kubectl, kubectlOk, type Kubectl, type KubectlOptions, type KubectlResult } from '../kubectl.ts';
-import { binaryPath, requireBinaries, type ControlPlaneBinary } from './binaries.ts';
+import { binaryPath, requireBinaries, SETUP_COMMAND, type ControlPlaneBinary } from './binaries.ts';
 import { request, type HttpAnswer, type Identity } from './http.ts';
 import { makePki, type Pki } from './pki.ts';
 import { freePorts } from './ports.ts';
@@ -51,6 +53,7 @@ const CORE: readonly ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'kube-con
 
 export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
   requireBinaries(CORE);
+  if (!existsSync(KWOK_STAGES_DIR)) throw new ToolError(`${displayPath(KWOK_STAGES_DIR)} is missing (kwok's stage files).\nFix: run \`${SETUP_COMMAND}\` once.`);
   const log = options.log ?? (() => {});
   const timeoutMs = options.timeoutMs ?? 60_000;
   const began = Date.now();
@@ -61,7 +64,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    for (const s of [...servers].reverse()) await stopServer(s);
+    // All throw-away: no order to respect, nothing to flush.
+    await Promise.all(servers.map((s) => stopServer(s)));
     await rm(dir, { recursive: true, force: true });
     forgetTempDir(dir);
   };
