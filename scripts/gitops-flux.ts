@@ -1,12 +1,11 @@
 // npm run gitops:flux [--check] [--root DIR]
 // Writes gitops/flux/overlays/: one Namespace and one Flux Kustomization per directory under
 // overlays/. Flux has no directory generator, so this is the step that makes a new overlay deploy.
-import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './lib/atomic-write.ts';
 import { parseCommandLine } from './lib/cli.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './lib/errors.ts';
 import { compareFluxFiles, describeDrift, fluxFilesFor, isUpToDate, overlayProblem } from './lib/gitops/flux.ts';
+import { writeTree } from './lib/gitops/generated.ts';
 import { runMain } from './lib/main.ts';
 import { listOverlays } from './lib/overlays.ts';
 import { displayPath, REPO_ROOT } from './lib/paths.ts';
@@ -53,22 +52,6 @@ await runMain(async () => {
     process.stderr.write(`${describeDrift(outDir, drift)}\n`);
     return EXIT_FINDINGS;
   }
-  for (const file of [...drift.missing, ...drift.changed]) {
-    await writeFileAtomic(path.join(outDir, file), expected.get(file)!);
-    process.stdout.write(`wrote   ${displayPath(path.join(outDir, file))}\n`);
-  }
-  for (const file of drift.extra) {
-    await rm(path.join(outDir, file));
-    await removeEmptyParents(path.dirname(path.join(outDir, file)), outDir);
-    process.stdout.write(`removed ${displayPath(path.join(outDir, file))}\n`);
-  }
+  for (const line of await writeTree({ root: outDir, files: expected, ownedDirs: [''] }, drift)) process.stdout.write(`${line}\n`);
   return EXIT_OK;
 });
-
-/** A removed overlay leaves an empty directory behind otherwise. */
-async function removeEmptyParents(dir: string, stop: string): Promise<void> {
-  while (dir.startsWith(stop + path.sep) && (await readdir(dir)).length === 0) {
-    await rmdir(dir);
-    dir = path.dirname(dir);
-  }
-}

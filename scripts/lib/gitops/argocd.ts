@@ -168,3 +168,41 @@ export function kindsNotAllowed(appProject: unknown, objects: readonly { apiVers
   }
   return [...seen.values()];
 }
+
+/** An Application that a list generator's element yields, with the destination it is aimed at. */
+export interface ListApplication extends GeneratedApplication {
+  readonly element: Record<string, unknown>;
+  readonly server: string;
+}
+
+interface ListApplicationSetShape {
+  spec: {
+    generators: { list?: { elements?: Record<string, unknown>[] } }[];
+    template: { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  };
+}
+
+/**
+ * The Applications an ApplicationSet with list generators creates: one per element, its template
+ * expanded with the element's keys as parameters (exactly, with missingkey=error semantics).
+ */
+export function applicationsFromList(applicationSet: unknown): ListApplication[] {
+  const appset = applicationSet as ListApplicationSetShape;
+  return appset.spec.generators.flatMap((g) => g.list?.elements ?? []).map((element) => {
+    const metadata = expandDeep(appset.spec.template.metadata, element) as Record<string, unknown>;
+    const spec = expandDeep(appset.spec.template.spec, element) as Record<string, unknown>;
+    const source = spec.source as { path?: string } | undefined;
+    const destination = spec.destination as { namespace?: string; server?: string } | undefined;
+    return {
+      element,
+      dir: String(source?.path),
+      name: String(metadata.name),
+      project: String(spec.project),
+      path: String(source?.path),
+      namespace: String(destination?.namespace),
+      server: String(destination?.server),
+      spec,
+      metadata,
+    };
+  });
+}

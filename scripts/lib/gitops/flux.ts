@@ -2,11 +2,12 @@
 // Kustomization of each overlay are files in gitops/flux/overlays/, generated from the directories
 // under overlays/ by `npm run gitops:flux`. This module computes those files and
 // compares them with what is on disk; the command writes them, the tests check them.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { kustomizationFileIn, type Overlay } from '../overlays.ts';
 import { displayPath, REPO_ROOT } from '../paths.ts';
+import { compareTree, driftLines, type Drift } from './generated.ts';
 
 /** What a user runs after adding, renaming or removing an overlay. */
 export const FLUX_GENERATE_COMMAND = 'npm run gitops:flux';
@@ -63,30 +64,38 @@ const HEADER = (source: string) =>
   '# test/gitops.test.ts fails when this folder does not match the directories under overlays/.\n';
 
 function namespaceFile(name: string): string {
+  return HEADER(`overlays/${name}`) + namespaceBody(overlayNamespace(name), 'the overlay goes');
+}
+
+/** The Namespace an EMQX Flux Kustomization deploys into, never pruned. */
+export function namespaceBody(namespace: string, when: string): string {
   return (
-    HEADER(`overlays/${name}`) +
     '# Flux does not create a targetNamespace, so it is declared here, beside the Kustomization.\n' +
     `apiVersion: v1
 kind: Namespace
 metadata:
-  name: ${overlayNamespace(name)}
+  name: ${namespace}
   labels:
     app.kubernetes.io/part-of: emqx
     # The pods meet the "restricted" Pod Security Standard; enforce it.
     pod-security.kubernetes.io/enforce: restricted
   annotations:
-    # Never deleted by Flux, even when the overlay goes: it holds the emqx-secrets Secret and the
+    # Never deleted by Flux, even when ${when}: it holds the emqx-secrets Secret and the
     # brokers' PersistentVolumeClaims. Delete it by hand once the data is no longer needed.
     kustomize.toolkit.fluxcd.io/prune: disabled
 `
   );
 }
 
+/** Where the settings that the generated Kustomizations leave out come from. */
+export const FLUX_DEFAULTS_NOTE =
+  '# Interval, prune, wait, timeout, source and decryption come from\n' +
+  '# gitops/flux/components/overlay-defaults, which the folder\'s kustomization.yaml lists.\n';
+
 function kustomizationFile(name: string): string {
   return (
     HEADER(`overlays/${name}`) +
-    '# Interval, prune, wait, timeout, source and decryption come from\n' +
-    '# gitops/flux/patches/kustomization-overlay-defaults.yaml, applied by gitops/flux/kustomization.yaml.\n' +
+    FLUX_DEFAULTS_NOTE +
     `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -126,49 +135,17 @@ export function fluxFilesFor(overlayNames: readonly string[]): Map<string, strin
   return files;
 }
 
-export interface FluxDrift {
-  /** Expected but absent. */
-  readonly missing: string[];
-  /** Present with other content. */
-  readonly changed: string[];
-  /** Present but not expected (an overlay that was removed or renamed). */
-  readonly extra: string[];
-}
+export type FluxDrift = Drift;
+export { isUpToDate } from './generated.ts';
 
-export function isUpToDate(drift: FluxDrift): boolean {
-  return drift.missing.length + drift.changed.length + drift.extra.length === 0;
-}
-
-/** Compares `expected` with the files under `dir`. */
+/** Compares `expected` with the files under `dir` (the generator owns every file there). */
 export function compareFluxFiles(dir: string, expected: ReadonlyMap<string, string>): FluxDrift {
-  const present = listFiles(dir);
-  const missing: string[] = [];
-  const changed: string[] = [];
-  for (const [file, content] of expected) {
-    if (!present.includes(file)) missing.push(file);
-    else if (readFileSync(path.join(dir, file), 'utf8') !== content) changed.push(file);
-  }
-  const extra = present.filter((file) => !expected.has(file));
-  return { missing, changed, extra };
-}
-
-/** Every file under `dir`, relative and `/`-separated, sorted. */
-function listFiles(dir: string, prefix = ''): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) =>
-      entry.isDirectory() ? listFiles(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
-    )
-    .sort();
+  return compareTree({ root: dir, files: expected, ownedDirs: [''] });
 }
 
 /** The drift as lines a user can act on. */
 export function describeDrift(dir: string, drift: FluxDrift): string {
-  const lines = [
-    ...drift.missing.map((f) => `  missing:   ${displayPath(path.join(dir, f))}`),
-    ...drift.changed.map((f) => `  outdated:  ${displayPath(path.join(dir, f))}`),
-    ...drift.extra.map((f) => `  left over: ${displayPath(path.join(dir, f))}`),
-  ];
+  const lines = driftLines(dir, drift);
   return (
     `the Flux files in ${displayPath(dir)} do not match the directories under overlays/:\n${lines.join('\n')}\n` +
     `Fix: run \`${FLUX_GENERATE_COMMAND}\` and commit the result; until then Flux does not deploy a new overlay ` +

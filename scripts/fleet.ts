@@ -1,0 +1,130 @@
+// npm run fleet -- add|generate|report
+// The fleet: clusters/inventory.yaml lists the clusters, clusters/<name>/ holds each one's settings,
+// and the GitOps files (gitops/argocd/fleet, gitops/flux/clusters) are generated from the inventory.
+import path from 'node:path';
+import { parseCommandLine } from './lib/cli.ts';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './lib/errors.ts';
+import { addCluster } from './lib/fleet/add.ts';
+import type { ClusterSettings } from './lib/fleet/cluster-dir.ts';
+import { describeFleetDrift, isUpToDate, planFleet } from './lib/fleet/generate.ts';
+import { formatReport, fleetReport, REPORT_FORMATS, type ReportFormat } from './lib/fleet/report.ts';
+import { FLEET_GENERATE_COMMAND } from './lib/gitops/fleet.ts';
+import { writeTree } from './lib/gitops/generated.ts';
+import { findKustomize } from './lib/kustomize.ts';
+import { runMain } from './lib/main.ts';
+import { REPO_ROOT } from './lib/paths.ts';
+
+const USAGE = `usage: npm run fleet -- <command> [options]
+
+  add NAME --overlay OVERLAY --server URL --region REGION [--zone ZONE ...] [--description TEXT]
+      [--replicas N] [--storage-size SIZE] [--storage-class CLASS] [--cluster-domain DOMAIN]
+      [--lb-annotation KEY=VALUE ...] [--tls-name NAME ...]
+                 adds the cluster to clusters/inventory.yaml, writes clusters/NAME/ and the GitOps files
+  generate [--check]
+                 writes gitops/argocd/fleet and gitops/flux/clusters from the inventory; --check
+                 writes nothing and exits 1 when they, or the cluster directories, disagree with it
+  report [--format text|markdown|json]
+                 per cluster, every rendered field that differs from its overlay's own render, and
+                 clusters that would share a server or an identity
+
+  --root DIR     the repository to work on (default: this one)
+
+exit codes: 0 done and clean, 1 a problem in the inventory or the directories (or drift with
+--check, or a shared identity in the report), 2 usage or tool error`;
+
+await runMain(async () => {
+  const { values, positionals } = parseCommandLine(
+    process.argv.slice(2),
+    {
+      check: { type: 'boolean' },
+      root: { type: 'string' },
+      format: { type: 'string' },
+      overlay: { type: 'string' },
+      server: { type: 'string' },
+      region: { type: 'string' },
+      zone: { type: 'string', multiple: true },
+      description: { type: 'string' },
+      replicas: { type: 'string' },
+      'storage-size': { type: 'string' },
+      'storage-class': { type: 'string' },
+      'cluster-domain': { type: 'string' },
+      'lb-annotation': { type: 'string', multiple: true },
+      'tls-name': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT_OK;
+  }
+  const root = path.resolve(values.root ?? REPO_ROOT);
+  const [command, ...rest] = positionals;
+  const allowed: Record<string, readonly string[]> = {
+    add: ['overlay', 'server', 'region', 'zone', 'description', 'replicas', 'storage-size', 'storage-class', 'cluster-domain', 'lb-annotation', 'tls-name', 'root'],
+    generate: ['check', 'root'],
+    report: ['format', 'root'],
+  };
+  if (!command || !(command in allowed)) throw new UsageError(command ? `unknown command ${command}` : 'no command given', USAGE);
+  const stray = Object.keys(values).filter((k) => k !== 'help' && !allowed[command]!.includes(k));
+  if (stray.length > 0) throw new UsageError(`${command} does not take --${stray[0]}`, USAGE);
+
+  if (command === 'add') {
+    if (rest.length !== 1) throw new UsageError('add takes exactly one NAME', USAGE);
+    for (const flag of ['overlay', 'server', 'region'] as const) if (!values[flag]) throw new UsageError(`add needs --${flag}`, USAGE);
+    const annotations = Object.fromEntries(
+      (values['lb-annotation'] ?? []).map((a) => {
+        const at = a.indexOf('=');
+        if (at <= 0) throw new UsageError(`--lb-annotation ${a}: expected KEY=VALUE`, USAGE);
+        return [a.slice(0, at), a.slice(at + 1)];
+      }),
+    );
+    const replicas = values.replicas === undefined ? undefined : Number(values.replicas);
+    const settings: ClusterSettings = {
+      ...(replicas !== undefined ? { replicas } : {}),
+      ...(values['storage-size'] ? { storageSize: values['storage-size'] } : {}),
+      ...(values['storage-class'] ? { storageClass: values['storage-class'] } : {}),
+      ...(values['cluster-domain'] ? { clusterDomain: values['cluster-domain'] } : {}),
+      ...(Object.keys(annotations).length > 0 ? { loadBalancerAnnotations: annotations } : {}),
+      ...(values['tls-name'] ? { tlsNames: values['tls-name'] } : {}),
+    };
+    const entry = {
+      name: rest[0]!,
+      overlay: values.overlay!,
+      server: values.server!,
+      region: values.region!,
+      ...(values.zone ? { zones: values.zone } : {}),
+      ...(values.description ? { description: values.description } : {}),
+    };
+    for (const file of await addCluster(root, entry, settings)) process.stdout.write(`wrote   ${file}\n`);
+    return generate(root, false);
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`, USAGE);
+  if (command === 'generate') return generate(root, values.check === true);
+
+  const format = (values.format ?? 'text') as ReportFormat;
+  if (!REPORT_FORMATS.includes(format)) throw new UsageError(`--format ${format}: expected one of ${REPORT_FORMATS.join(', ')}`, USAGE);
+  const report = await fleetReport(root, await findKustomize());
+  process.stdout.write(formatReport(report, format));
+  return report.failures.length > 0 || report.shared.length > 0 ? EXIT_FINDINGS : EXIT_OK;
+});
+
+async function generate(root: string, check: boolean): Promise<typeof EXIT_OK | typeof EXIT_FINDINGS | typeof EXIT_USAGE> {
+  const plan = planFleet(root);
+  let code: typeof EXIT_OK | typeof EXIT_FINDINGS = EXIT_OK;
+  if (plan.dirProblems.length > 0) {
+    process.stderr.write(`${plan.dirProblems.join('\n')}\n`);
+    code = EXIT_FINDINGS;
+  }
+  if (isUpToDate(plan.drift)) {
+    if (code === EXIT_OK) process.stdout.write(`the fleet's GitOps files are up to date (${plan.inventory.clusters.length} clusters).\n`);
+    return code;
+  }
+  if (check) {
+    process.stderr.write(`${describeFleetDrift(plan)}\n`);
+    return EXIT_FINDINGS;
+  }
+  for (const line of await writeTree(plan.tree, plan.drift)) process.stdout.write(`${line}\n`);
+  if (code !== EXIT_OK) process.stderr.write(`the GitOps files are written, but the directories above disagree with the inventory; \`${FLEET_GENERATE_COMMAND} --check\` fails until they agree.\n`);
+  return code;
+}

@@ -1,0 +1,202 @@
+// `npm run fleet -- report`: per cluster, every rendered field where it differs from its overlay's
+// own render (fast-json-patch over the two renders, object by object), in one table; and the
+// clusters that would run under one server or one identity. Secret values are never shown.
+import path from 'node:path';
+import jsonpatch from 'fast-json-patch';
+import type { Kustomize } from '../kustomize.ts';
+import { asArray, asRecord, asString, type K8sObject } from '../model/object.ts';
+import type { Overlay } from '../overlays.ts';
+import { parseObjects, renderOverlays } from '../render.ts';
+import { byName } from '../gitops/fleet.ts';
+import { readInventory, type Cluster } from './inventory.ts';
+
+export const REPORT_FORMATS = ['text', 'markdown', 'json'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export interface Deviation {
+  readonly cluster: string;
+  readonly overlay: string;
+  /** Kind/name (names of generated ConfigMaps and Secrets without their hash suffix). */
+  readonly object: string;
+  /** A JSON pointer into the object; '' for an object added or removed as a whole. */
+  readonly field: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface SharedIdentity {
+  /** What they share: `server`, `public name`, `cookie source`. */
+  readonly what: string;
+  readonly value: string;
+  readonly clusters: readonly string[];
+  readonly why: string;
+}
+
+export interface FleetReport {
+  readonly clusters: readonly { name: string; overlay: string; region: string; server: string; deviations: number }[];
+  readonly deviations: readonly Deviation[];
+  readonly shared: readonly SharedIdentity[];
+  /** Render failures, complete messages. */
+  readonly failures: readonly string[];
+}
+
+const HIDDEN = '(hidden)';
+const ABSENT = '(absent)';
+/** kustomize's hash suffix on generated ConfigMaps and Secrets. */
+const HASH_SUFFIX = /-[a-z0-9]{10}$/;
+
+function objectKey(o: K8sObject): string {
+  const name = o.kind === 'ConfigMap' || o.kind === 'Secret' ? o.metadata.name.replace(HASH_SUFFIX, '') : o.metadata.name;
+  return `${o.kind}/${name}`;
+}
+
+/** The render with generated names' hashes taken out everywhere they are referenced. */
+function normalise(objects: readonly K8sObject[]): Map<string, K8sObject> {
+  const hashed = new Map<string, string>();
+  for (const o of objects) if ((o.kind === 'ConfigMap' || o.kind === 'Secret') && HASH_SUFFIX.test(o.metadata.name)) hashed.set(o.metadata.name, o.metadata.name.replace(HASH_SUFFIX, ''));
+  const strip = (value: unknown): unknown => {
+    if (typeof value === 'string') return hashed.get(value) ?? value;
+    if (Array.isArray(value)) return value.map(strip);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strip(v)]));
+    return value;
+  };
+  return new Map(objects.map((o) => [objectKey(o), strip(o) as K8sObject]));
+}
+
+const show = (value: unknown): string => {
+  if (value === undefined) return ABSENT;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+};
+
+/** Every field of `cluster` that differs from `overlay`, object by object. */
+export function deviationsOf(clusterName: string, overlayName: string, overlay: readonly K8sObject[], cluster: readonly K8sObject[]): Deviation[] {
+  const base = normalise(overlay);
+  const mine = normalise(cluster);
+  const rows: Deviation[] = [];
+  const keys = [...new Set([...base.keys(), ...mine.keys()])].sort();
+  for (const key of keys) {
+    const a = base.get(key);
+    const b = mine.get(key);
+    const secret = key.startsWith('Secret/');
+    const row = (field: string, from: string, to: string) => rows.push({ cluster: clusterName, overlay: overlayName, object: key, field, from, to });
+    if (!a) row('', ABSENT, 'added');
+    else if (!b) row('', 'present', 'removed');
+    else {
+      for (const op of jsonpatch.compare(a, b)) {
+        const old = op.op === 'add' ? undefined : jsonpatch.getValueByPointer(a, op.path);
+        const next = op.op === 'remove' ? undefined : (op as { value: unknown }).value;
+        // A Secret's data, or anything else in it, never reaches the output: only that it changed.
+        const hide = secret && !op.path.startsWith('/metadata/labels') && !op.path.startsWith('/metadata/annotations');
+        row(op.path, hide ? (old === undefined ? ABSENT : HIDDEN) : show(old), hide ? (next === undefined ? ABSENT : HIDDEN) : show(next));
+      }
+    }
+  }
+  return rows;
+}
+
+/** The names clients reach a cluster by from outside: its certificate's non-cluster names and the load balancer's hostname annotation. */
+function publicNames(objects: readonly K8sObject[]): string[] {
+  const names: string[] = [];
+  for (const o of objects) {
+    if (o.kind === 'Certificate') {
+      for (const n of asArray(asRecord(asRecord(o).spec).dnsNames).map(String)) if (n.includes('.') && !/\.svc(\.|$)/.test(n) && !/^emqx\.[^.]+$/.test(n)) names.push(n);
+    }
+    if (o.kind === 'Service') {
+      const host = o.metadata.annotations?.['external-dns.alpha.kubernetes.io/hostname'];
+      if (host) names.push(...host.split(',').map((h) => h.trim()));
+    }
+  }
+  return [...new Set(names)];
+}
+
+/** Where the Erlang cookie comes from, when git says so (an ExternalSecret's store and key). */
+function cookieSources(objects: readonly K8sObject[]): string[] {
+  const sources: string[] = [];
+  for (const o of objects) {
+    if (o.kind !== 'ExternalSecret') continue;
+    const spec = asRecord(asRecord(o).spec);
+    const store = asRecord(spec.secretStoreRef);
+    for (const d of asArray(spec.data)) {
+      if (asString(d.secretKey) === 'node-cookie') sources.push(`${asString(store.kind) ?? 'SecretStore'}/${asString(store.name)}: ${asString(asRecord(d.remoteRef).key)}`);
+    }
+  }
+  return sources;
+}
+
+/** Two or more clusters with the same value of one identity fact. */
+export function sharedIdentities(clusters: readonly { name: string; server: string; objects: readonly K8sObject[] }[]): SharedIdentity[] {
+  const facts: { what: string; why: string; of: (c: (typeof clusters)[number]) => string[] }[] = [
+    { what: 'server', why: 'both would deploy to one cluster, into one namespace, and fight over the same objects', of: (c) => [c.server.replace(/\/+$/, '').toLowerCase()] },
+    { what: 'public name', why: 'clients dialling it would reach either cluster, and each certificate claims it', of: (c) => publicNames(c.objects) },
+    { what: 'cookie source', why: 'one Erlang cookie for two clusters: a node of one can join or control the other', of: (c) => cookieSources(c.objects) },
+  ];
+  const shared: SharedIdentity[] = [];
+  for (const fact of facts) {
+    const by = new Map<string, string[]>();
+    for (const c of clusters) for (const v of fact.of(c)) by.set(v, [...(by.get(v) ?? []), c.name]);
+    for (const [value, names] of by) if (names.length > 1) shared.push({ what: fact.what, value, clusters: names, why: fact.why });
+  }
+  return shared;
+}
+
+/** Renders every cluster and every overlay they use in one batched call, and compares. */
+export async function fleetReport(root: string, kustomize: Kustomize): Promise<FleetReport> {
+  const inventory = readInventory({ root, tolerate: ['duplicate-server'] });
+  const clusters = byName(inventory.clusters);
+  const overlays: Overlay[] = [...new Set(clusters.map((c) => c.overlay))].sort().map((name) => ({ name: `overlay:${name}`, dir: path.join(root, 'overlays', name) }));
+  const targets: Overlay[] = [...overlays, ...clusters.map((c) => ({ name: c.name, dir: c.dir }))];
+  const { rendered, failures } = await renderOverlays(kustomize, targets, { batch: true });
+  const objects = new Map(rendered.map((r) => [r.overlay.name, parseObjects(r.yaml)]));
+  const deviations: Deviation[] = [];
+  const summary: FleetReport['clusters'][number][] = [];
+  const renderedClusters: { name: string; server: string; objects: readonly K8sObject[] }[] = [];
+  for (const c of clusters) {
+    const mine = objects.get(c.name);
+    const base = objects.get(`overlay:${c.overlay}`);
+    const rows = mine && base ? deviationsOf(c.name, c.overlay, base, mine) : [];
+    deviations.push(...rows);
+    summary.push({ name: c.name, overlay: c.overlay, region: c.region, server: c.server, deviations: rows.length });
+    renderedClusters.push({ name: c.name, server: c.server, objects: mine ?? [] });
+  }
+  return { clusters: summary, deviations, shared: sharedIdentities(renderedClusters), failures: failures.map((f) => f.message) };
+}
+
+function rowsOf(report: FleetReport): string[][] {
+  return report.clusters.flatMap((c) => {
+    const rows = report.deviations.filter((d) => d.cluster === c.name);
+    if (rows.length === 0) return [[c.name, c.overlay, '', '(same as the overlay)', '', '']];
+    return rows.map((d) => [d.cluster, d.overlay, d.object, d.field || '(whole object)', d.from, d.to]);
+  });
+}
+
+const HEAD = ['cluster', 'overlay', 'object', 'field', 'overlay value', 'cluster value'];
+
+export function formatReport(report: FleetReport, format: ReportFormat): string {
+  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
+  const rows = rowsOf(report);
+  const out: string[] = [];
+  const n = report.clusters.length;
+  const deviating = report.clusters.filter((c) => c.deviations > 0).length;
+  if (format === 'markdown') {
+    const cell = (s: string) => (s === '' ? '' : `\`${s.replace(/\|/g, '\\|').replace(/`/g, "'")}\``);
+    out.push(`### Fleet: ${n} clusters, ${deviating} deviate from their overlay`, '');
+    out.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`);
+    for (const r of rows) out.push(`| ${r[0]} | ${r[1]} | ${[r[2], r[3], r[4], r[5]].map((s, i) => (i === 1 && s!.startsWith('(') ? s! : cell(s!))).join(' | ')} |`);
+    if (report.shared.length > 0) {
+      out.push('', '#### Shared server or identity', '');
+      for (const s of report.shared) out.push(`- **${s.what}** \`${s.value}\`: ${s.clusters.join(', ')}. ${s.why}.`);
+    }
+  } else {
+    const widths = HEAD.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+    const line = (r: readonly string[]) => r.map((s, i) => (i === r.length - 1 ? s : s.padEnd(widths[i]!))).join('  ').trimEnd();
+    out.push(`fleet: ${n} clusters, ${deviating} deviate from their overlay`, '', line(HEAD), line(widths.map((w) => '-'.repeat(w))));
+    for (const r of rows) out.push(line(r));
+    if (report.shared.length > 0) {
+      out.push('', 'shared server or identity:');
+      for (const s of report.shared) out.push(`  ${s.what} ${s.value}: ${s.clusters.join(', ')}: ${s.why}.`);
+    }
+  }
+  for (const f of report.failures) out.push('', f);
+  return `${out.join('\n')}\n`;
+}
