@@ -12,9 +12,9 @@ import { DEFAULT_KUBERNETES_VERSION, schemaDirFor, SUPPORTED_KUBERNETES_VERSIONS
 import { selectOverlays } from './lib/select-overlays.ts';
 import { ruleCatalog } from './lib/validate/catalog.ts';
 import { loadValidateConfig } from './lib/validate/config.ts';
-import { formatJson } from './lib/validate/format-json.ts';
-import { formatSarif } from './lib/validate/format-sarif.ts';
-import { formatText, tally } from './lib/validate/format-text.ts';
+import { formatJson } from './lib/report/format-json.ts';
+import { formatSarif } from './lib/report/format-sarif.ts';
+import { formatText, tally } from './lib/report/format-text.ts';
 import { validateOverlays } from './lib/validate/run.ts';
 import { kubeconformValidator } from './lib/validate/schema.ts';
 import { defaultTargets } from './lib/validate/targets.ts';
@@ -62,7 +62,7 @@ await runMain(async () => {
 
   const reports = await validateOverlays(kustomize, overlays, { schema, externalSecrets: config.externalSecrets });
   const output =
-    format === 'json' ? formatJson(reports) : format === 'sarif' ? formatSarif(reports, { toolVersion: packageVersion(), catalog: ruleCatalog() }) : formatText(reports);
+    format === 'json' ? formatJson(reports) : format === 'sarif' ? formatSarif(reports, { toolName: 'emqx-gitops validate', toolVersion: packageVersion(), catalog: ruleCatalog() }) : formatText(reports);
   process.stdout.write(output);
   if (format !== 'text') process.stderr.write(`checked with ${schema.description}\n`);
   return tally(reports).errors > 0 ? EXIT_FINDINGS : EXIT_OK;

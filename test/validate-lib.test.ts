@@ -7,14 +7,15 @@ import { UserError } from '../scripts/lib/errors.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { ruleCatalog } from '../scripts/lib/validate/catalog.ts';
 import { parseValidateConfig } from '../scripts/lib/validate/config.ts';
-import { formatJson } from '../scripts/lib/validate/format-json.ts';
-import { formatSarif } from '../scripts/lib/validate/format-sarif.ts';
-import { formatText } from '../scripts/lib/validate/format-text.ts';
+import { formatJson } from '../scripts/lib/report/format-json.ts';
+import { formatSarif } from '../scripts/lib/report/format-sarif.ts';
+import { formatText } from '../scripts/lib/report/format-text.ts';
 import { RULES } from '../scripts/lib/validate/rules/index.ts';
-import { parseRendered, renderFinding, type OverlayReport } from '../scripts/lib/validate/run.ts';
+import { renderFinding, type OverlayReport } from '../scripts/lib/validate/run.ts';
+import { parseRendered } from '../scripts/lib/model/sources.ts';
 import { pointerToPath, schemaFindings, tagNames, validateMany } from '../scripts/lib/validate/schema.ts';
 import { splitByMark } from '../scripts/lib/render.ts';
-import { kustomizationSources, SourceIndex } from '../scripts/lib/validate/sources.ts';
+import { kustomizationSources, SourceIndex } from '../scripts/lib/model/sources.ts';
 import { listSyncKustomizations } from '../scripts/lib/validate/targets.ts';
 import type { Finding } from '../scripts/lib/validate/types.ts';
 import { useTempDirs } from './helpers/tmp.ts';
@@ -241,7 +242,7 @@ describe('formats', () => {
   });
 
   it('sarif 2.1.0 has the required structure, rules with help, and results at the source file', () => {
-    const sarif = JSON.parse(formatSarif(reports, { toolVersion: '0.1.0', catalog: ruleCatalog() }));
+    const sarif = JSON.parse(formatSarif(reports, { toolName: 'emqx-gitops validate', toolVersion: '0.1.0', catalog: ruleCatalog() }));
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.$schema).toMatch(/sarif-2\.1\.0/);
     expect(sarif.runs).toHaveLength(1);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { findKustomize } from '../scripts/lib/kustomize.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { ORIGIN_ANNOTATION, renderOverlays } from '../scripts/lib/render.ts';
-import type { JsonFinding } from '../scripts/lib/validate/format-json.ts';
+import type { JsonFinding } from '../scripts/lib/report/format-json.ts';
 import { defaultTargets } from '../scripts/lib/validate/targets.ts';
 import { runScript } from './helpers/run.ts';
 import { useTempDirs } from './helpers/tmp.ts';

@@ -3,14 +3,9 @@
 import { RULES } from './rules/index.ts';
 import { RENDER_RULE } from './run.ts';
 import { SCHEMA_RULES } from './schema.ts';
-import type { Severity } from './types.ts';
+import type { CatalogEntry } from '../report/finding.ts';
 
-export interface CatalogEntry {
-  readonly id: string;
-  readonly severity: Severity;
-  readonly description: string;
-  readonly fix: string;
-}
+export type { CatalogEntry } from '../report/finding.ts';
 
 export function ruleCatalog(): CatalogEntry[] {
   return [

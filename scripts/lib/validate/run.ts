@@ -7,52 +7,22 @@ import { DEFAULT_CONCURRENCY } from '../concurrency.ts';
 import type { Kustomize } from '../kustomize.ts';
 import { kustomizationFileIn, type Overlay } from '../overlays.ts';
 import { displayPath, REPO_ROOT } from '../paths.ts';
-import { ORIGIN_ANNOTATION, parseObjects, renderOverlays } from '../render.ts';
+import { renderOverlays } from '../render.ts';
 import { RULES } from './rules/index.ts';
 import { schemaFindings, validateMany, type SchemaValidator } from './schema.ts';
-import { originFile, SourceIndex } from './sources.ts';
+import { parseRendered, SourceIndex } from '../model/sources.ts';
+import type { OverlayReport } from '../report/finding.ts';
 import type { Finding, Rule, RuleContext, RuleFinding } from './types.ts';
-import { type K8sObject, isRecord } from '../model/object.ts';
+
+export type { OverlayReport } from '../report/finding.ts';
 
 export const RENDER_RULE = { id: 'render', description: 'The overlay builds with kustomize.', fix: 'see the kustomize message: it names the file.' } as const;
-
-export interface OverlayReport {
-  readonly overlay: Overlay;
-  /** Objects checked; 0 when the render failed. */
-  readonly objects: number;
-  readonly findings: readonly Finding[];
-}
 
 export interface ValidateOptions {
   readonly schema?: SchemaValidator;
   readonly rules?: readonly Rule[];
   readonly externalSecrets?: RuleContext['externalSecrets'];
   readonly concurrency?: number;
-}
-
-/** A rendered object and the file kustomize says it came from. */
-export interface ParsedObject {
-  readonly object: K8sObject;
-  readonly origin?: string;
-}
-
-/**
- * Parses a rendered stream into objects, taking the origin annotation off each (the rules and the
- * user never see it).
- */
-export function parseRendered(yaml: string, originRoot?: string): ParsedObject[] {
-  return parseObjects(yaml)
-    .filter((o) => typeof o.kind === 'string' && isRecord(o.metadata))
-    .map((object) => {
-      const annotations = object.metadata.annotations as Record<string, string> | undefined;
-      const annotation = annotations?.[ORIGIN_ANNOTATION];
-      if (annotations && annotation !== undefined) {
-        delete annotations[ORIGIN_ANNOTATION];
-        if (Object.keys(annotations).length === 0) delete (object.metadata as Record<string, unknown>).annotations;
-      }
-      const origin = originFile(annotation, originRoot);
-      return origin ? { object, origin } : { object };
-    });
 }
 
 /** Runs each rule on one overlay's objects. */

@@ -1,30 +1,9 @@
 // The contract between the validate command, its rules and its output formats.
 import type { K8sObject } from '../model/object.ts';
 
-export type Severity = 'error' | 'warning';
-
-/**
- * One problem, precise enough to fix without reading the render: which overlay, which object,
- * which source file produced it, which field, and what to do.
- */
-export interface Finding {
-  /** Overlay name (the directory's base name). */
-  readonly overlay: string;
-  readonly kind: string;
-  readonly name: string;
-  readonly namespace?: string;
-  /** The source file that produced the object, relative to the repository when inside it. */
-  readonly file?: string;
-  /** 1-based line in `file` where the field (or the object) is written, when it could be found. */
-  readonly line?: number;
-  /** The field, as a dotted path with list indexes or selectors: `spec.template.spec.containers[emqx].env[EMQX_HOST]`. */
-  readonly path?: string;
-  /** Stable identifier, e.g. `emqx/discovery-service`, `schema`, `security/run-as-non-root`. */
-  readonly rule: string;
-  readonly severity: Severity;
-  /** What is wrong and how to fix it, in one or two sentences. */
-  readonly message: string;
-}
+// Finding and Severity are shared with verify (scripts/lib/report/finding.ts).
+export type { Finding, Severity } from '../report/finding.ts';
+import type { Finding, Severity } from '../report/finding.ts';
 
 /** What a rule sees: one overlay's rendered objects. */
 export interface RuleContext {
