@@ -9,6 +9,10 @@ export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-ma
 
 export const SETUP_COMMAND = 'npm run setup -- --control-plane';
 
+/** What a control plane needs, and what the Flux end-to-end test needs on top. */
+export const CONTROL_PLANE_BINARIES: readonly ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok'];
+export const FLUX_BINARIES: readonly ControlPlaneBinary[] = ['source-controller', 'kustomize-controller'];
+
 export function binaryPath(name: ControlPlaneBinary): string {
   return path.join(TOOLS_BIN, name);
 }
