@@ -69,7 +69,33 @@ const show = (value: unknown): string => {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 };
 
-/** Every field of `cluster` that differs from `overlay`, object by object. */
+/**
+ * Lists whose every item has a `name` (containers, env, volumes, ports ...) become maps keyed
+ * `name=<name>`, so a row says which item changed instead of an index that shifts.
+ */
+function keyedByName(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const named = value.length > 0 && value.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as { name?: unknown }).name === 'string');
+    if (named && new Set(value.map((v) => (v as { name: string }).name)).size === value.length) {
+      return Object.fromEntries(value.map((v) => [`name=${(v as { name: string }).name}`, keyedByName(v)]));
+    }
+    return value.map(keyedByName);
+  }
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, keyedByName(v)]));
+  return value;
+}
+
+/** A value as rows of leaves: objects are walked, lists of scalars stay one value. */
+function leaves(pointer: string, value: unknown): [string, unknown][] {
+  if (value !== null && typeof value === 'object' && !(Array.isArray(value) && value.every((v) => v === null || typeof v !== 'object'))) {
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+    if (entries.length === 0) return [[pointer, value]];
+    return entries.flatMap(([k, v]) => leaves(`${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, v));
+  }
+  return [[pointer, value]];
+}
+
+/** Every field of `cluster` that differs from `overlay`, object by object, leaf by leaf. */
 export function deviationsOf(clusterName: string, overlayName: string, overlay: readonly K8sObject[], cluster: readonly K8sObject[]): Deviation[] {
   const base = normalise(overlay);
   const mine = normalise(cluster);
@@ -83,12 +109,24 @@ export function deviationsOf(clusterName: string, overlayName: string, overlay: 
     if (!a) row('', ABSENT, 'added');
     else if (!b) row('', 'present', 'removed');
     else {
-      for (const op of jsonpatch.compare(a, b)) {
-        const old = op.op === 'add' ? undefined : jsonpatch.getValueByPointer(a, op.path);
+      const before = keyedByName(a) as object;
+      const after = keyedByName(b) as object;
+      for (const op of jsonpatch.compare(before, after)) {
+        const old = op.op === 'add' ? undefined : jsonpatch.getValueByPointer(before, op.path);
         const next = op.op === 'remove' ? undefined : (op as { value: unknown }).value;
         // A Secret's data, or anything else in it, never reaches the output: only that it changed.
         const hide = secret && !op.path.startsWith('/metadata/labels') && !op.path.startsWith('/metadata/annotations');
-        row(op.path, hide ? (old === undefined ? ABSENT : HIDDEN) : show(old), hide ? (next === undefined ? ABSENT : HIDDEN) : show(next));
+        const oldLeaves = new Map(old === undefined ? [] : leaves(op.path, old));
+        const newLeaves = new Map(next === undefined ? [] : leaves(op.path, next));
+        // A keyed item's own name is already in its path (.../name=emqx-data).
+        const fields = [...new Set([...oldLeaves.keys(), ...newLeaves.keys()])].filter((f) => !/\/name=([^/]*)\/name$/.test(f));
+        for (const field of fields.sort()) {
+          const from = oldLeaves.get(field);
+          const to = newLeaves.get(field);
+          if (oldLeaves.has(field) && newLeaves.has(field) && JSON.stringify(from) === JSON.stringify(to)) continue;
+          const shown = (v: unknown, present: boolean) => (!present ? ABSENT : hide ? HIDDEN : show(v));
+          row(field, shown(from, oldLeaves.has(field)), shown(to, newLeaves.has(field)));
+        }
       }
     }
   }

@@ -1,12 +1,13 @@
-// What `npm run validate` checks when given no OVERLAY_DIR: every overlay, and every kustomization
-// the repository ships for syncing (gitops/: Argo CD, Flux), found by walking the folder rather
+// What `npm run validate` checks when given no OVERLAY_DIR: every overlay, every fleet cluster's
+// directory (clusters/<name>/), and every kustomization the repository ships for syncing (gitops/: Argo CD, Flux), found by walking the folder rather
 // than by name, so a new sync folder is checked without touching this file.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { kustomizationFileIn, listOverlays, type Overlay } from '../overlays.ts';
+import { kustomizationFileIn, type Overlay } from '../overlays.ts';
 import { displayPath, REPO_ROOT } from '../paths.ts';
 import { asRecord } from '../model/object.ts';
+import { listDefaultTargets } from '../select-overlays.ts';
 
 export const GITOPS_DIR = path.join(REPO_ROOT, 'gitops');
 
@@ -47,5 +48,5 @@ export function listSyncKustomizations(root: string = GITOPS_DIR): Overlay[] {
 }
 
 export function defaultTargets(): Overlay[] {
-  return [...listOverlays(), ...listSyncKustomizations()];
+  return [...listDefaultTargets(), ...listSyncKustomizations()];
 }
