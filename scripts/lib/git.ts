@@ -122,3 +122,15 @@ export async function withWorktree<T>(repo: string, commit: string, fn: (dir: st
     await removeWorktree(entry);
   }
 }
+
+/** Every file path in `ref` (for reading another repository's checkout, bare or not, without a worktree). */
+export async function filesAt(repo: string, ref: string): Promise<string[]> {
+  return splitZ(await run(repo, ['ls-tree', '-r', '--name-only', '-z', ref]));
+}
+
+/** One file's text in `ref`. */
+export async function showFile(repo: string, ref: string, file: string): Promise<string> {
+  const out = await git({ cwd: repo })`git show ${`${ref}:${file}`}`;
+  if (out.exitCode !== 0) throw new UserError(`${repo}: no ${file} at ${ref} (${out.stderr.trim()}).`, EXIT_USAGE);
+  return out.stdout;
+}
