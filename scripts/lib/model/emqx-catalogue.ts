@@ -234,6 +234,9 @@ export function closestEnvNames(catalogue: Catalogue, name: string, count = 3): 
   const candidates = [...Object.keys(catalogue.paths), ...Object.keys(catalogue.startScript).map((n) => `!${n}`)];
   for (const p of candidates) {
     const isScript = p.startsWith('!');
+    // A setting, not a map entry or a whole struct: those are never what a misspelt name meant.
+    const kind = isScript ? undefined : catalogue.paths[p]!.type.kind;
+    if (!isScript && (p.split('.').at(-1)!.startsWith('$') || kind === 'struct' || kind === 'map' || catalogue.paths[p]!.aliasOf !== undefined)) continue;
     const concrete = isScript ? p.slice(1).slice('EMQX_'.length).toLowerCase().replace(/__/g, '.') : concretePath(p, segments);
     if (concrete.includes('$')) continue;
     const distance = levenshtein(wanted, concrete, limit);

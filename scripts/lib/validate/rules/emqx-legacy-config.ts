@@ -3,15 +3,20 @@ import type { Rule, RuleFinding } from '../types.ts';
 import { emqxSettings } from '../../model/emqx.ts';
 import { emqxWorkloads } from '../../model/workloads.ts';
 
-/** EMQX 4.x variables that 5.x ignores, and what replaced them. */
+/**
+ * EMQX 4.x variables that 5.x ignores, and what replaced them: only those whose replacement the
+ * catalogue's "did you mean" (emqx/config-unknown) would not find, because the 5.x name is not a
+ * spelling of the 4.x one. Gone from this list, as the catalogue showed: the dashboard's
+ * DEFAULT_USER__LOGIN / DEFAULT_USER__PASSWORD (emqx/config-unknown suggests DEFAULT_USERNAME and
+ * DEFAULT_PASSWORD), EMQX_LOG__TO (bin/emqx of 5.8.9 still reads it) and EMQX_NODE__MAX_PORTS (a
+ * 5.x setting, node.max_ports). test/emqx-config.test.ts checks each replacement against the catalogue.
+ */
 export const LEGACY_KEYS: Readonly<Record<string, string>> = {
   EMQX_CLUSTER__DISCOVERY: 'EMQX_CLUSTER__DISCOVERY_STRATEGY',
   EMQX_CLUSTER__K8S__APP_NAME: 'EMQX_NAME (the node name prefix; peers are named <EMQX_NAME>@<host>)',
   EMQX_CLUSTER__DNS__APP: 'EMQX_NAME (the node name prefix)',
   EMQX_CLUSTER__DNS__TYPE: 'EMQX_CLUSTER__DNS__RECORD_TYPE (a | aaaa | srv)',
   EMQX_CLUSTER__K8S__SERVICE_NAME_SUFFIX: 'EMQX_CLUSTER__K8S__SUFFIX',
-  EMQX_DASHBOARD__DEFAULT_USER__LOGIN: 'EMQX_DASHBOARD__DEFAULT_USERNAME',
-  EMQX_DASHBOARD__DEFAULT_USER__PASSWORD: 'EMQX_DASHBOARD__DEFAULT_PASSWORD',
   EMQX_LISTENER__TCP__EXTERNAL: 'EMQX_LISTENERS__TCP__DEFAULT__BIND',
   EMQX_LISTENER__SSL__EXTERNAL: 'EMQX_LISTENERS__SSL__DEFAULT__BIND',
   EMQX_LISTENER__WS__EXTERNAL: 'EMQX_LISTENERS__WS__DEFAULT__BIND',
@@ -20,8 +25,6 @@ export const LEGACY_KEYS: Readonly<Record<string, string>> = {
   EMQX_ALLOW_ANONYMOUS: 'an authenticator (EMQX_AUTHENTICATION__...); 5.x allows anonymous clients until one is configured',
   EMQX_ACL_NOMATCH: 'EMQX_AUTHORIZATION__NO_MATCH',
   EMQX_LOADED_PLUGINS: 'the plugins API or EMQX_PLUGINS__STATES',
-  EMQX_LOG__TO: 'EMQX_LOG__CONSOLE__ENABLE / EMQX_LOG__FILE__ENABLE',
-  EMQX_NODE__MAX_PORTS: 'EMQX_NODE__PROCESS_LIMIT / the Erlang VM arguments (node.* in 5.x)',
 };
 
 export const emqxLegacyConfig: Rule = {

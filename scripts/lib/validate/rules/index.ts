@@ -7,6 +7,7 @@ import { emqxDiscoveryRbac } from './emqx-discovery-rbac.ts';
 import { emqxDiscoveryService } from './emqx-discovery-service.ts';
 import { emqxDiscovery } from './emqx-discovery.ts';
 import { emqxImage } from './emqx-image.ts';
+import { EMQX_CONFIG_RULES } from './emqx-config.ts';
 import { emqxLegacyConfig } from './emqx-legacy-config.ts';
 import { emqxPersistence } from './emqx-persistence.ts';
 import { emqxCookie, emqxDashboardPassword } from './emqx-secrets.ts';
@@ -34,6 +35,7 @@ export const RULES: readonly Rule[] = [
   emqxCookie,
   emqxDashboardPassword,
   emqxLegacyConfig,
+  ...EMQX_CONFIG_RULES,
   emqxImage,
   emqxPersistence,
   ...COMPONENT_RULES,
