@@ -18,8 +18,8 @@ export interface FleetPlan {
 /** Reads the inventory (a UserError, exit 1, on any problem in it) and compares everything. */
 export function planFleet(root: string): FleetPlan {
   const inventory = readInventory({ root });
-  const tree = fleetGitopsTree(root, inventory.clusters);
   const shown = (p: string) => displayPathIn(root, p);
+  const tree = fleetGitopsTree(root, inventory.clusters, shown);
   return {
     inventory,
     tree,
@@ -33,7 +33,7 @@ export { isUpToDate };
 /** What --check prints when the generated files are out of date. */
 export function describeFleetDrift(plan: FleetPlan): string {
   return (
-    `the fleet's GitOps files do not match ${displayPathIn(plan.tree.root, plan.inventory.file)}:\n${driftLines(plan.tree.root, plan.drift).join('\n')}\n` +
+    `the fleet's GitOps files do not match ${displayPathIn(plan.tree.root, plan.inventory.file)}:\n${driftLines(plan.tree.root, plan.drift, plan.tree.display).join('\n')}\n` +
     `Fix: run \`${FLEET_GENERATE_COMMAND}\` and commit the result; until then Argo CD and Flux do not deploy a new cluster ` +
     'and keep deploying a removed one.'
   );

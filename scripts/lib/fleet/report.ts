@@ -106,6 +106,7 @@ export function deviationsOf(clusterName: string, overlayName: string, overlay: 
     const b = mine.get(key);
     const secret = key.startsWith('Secret/');
     const row = (field: string, from: string, to: string) => rows.push({ cluster: clusterName, overlay: overlayName, object: key, field, from, to });
+    const first = rows.length;
     if (!a) row('', ABSENT, 'added');
     else if (!b) row('', 'present', 'removed');
     else {
@@ -129,6 +130,7 @@ export function deviationsOf(clusterName: string, overlayName: string, overlay: 
         }
       }
     }
+    rows.splice(first, rows.length - first, ...rows.slice(first).sort((x, y) => x.field.localeCompare(y.field, 'en', { numeric: true })));
   }
   return rows;
 }
@@ -138,7 +140,8 @@ function publicNames(objects: readonly K8sObject[]): string[] {
   const names: string[] = [];
   for (const o of objects) {
     if (o.kind === 'Certificate') {
-      for (const n of asArray(asRecord(asRecord(o).spec).dnsNames).map(String)) if (n.includes('.') && !/\.svc(\.|$)/.test(n) && !/^emqx\.[^.]+$/.test(n)) names.push(n);
+      const dnsNames = asRecord(asRecord(o).spec).dnsNames;
+      for (const n of (Array.isArray(dnsNames) ? dnsNames : []).map(String)) if (n.includes('.') && !/\.svc(\.|$)/.test(n) && !/^emqx\.[^.]+$/.test(n)) names.push(n);
     }
     if (o.kind === 'Service') {
       const host = o.metadata.annotations?.['external-dns.alpha.kubernetes.io/hostname'];
@@ -217,10 +220,10 @@ export function formatReport(report: FleetReport, format: ReportFormat): string 
   const n = report.clusters.length;
   const deviating = report.clusters.filter((c) => c.deviations > 0).length;
   if (format === 'markdown') {
-    const cell = (s: string) => (s === '' ? '' : `\`${s.replace(/\|/g, '\\|').replace(/`/g, "'")}\``);
+    const cell = (s: string) => (s === '' || /^\(.*\)$/.test(s) ? s : `\`${s.replace(/\|/g, '\\|').replace(/`/g, "'")}\``);
     out.push(`### Fleet: ${n} clusters, ${deviating} deviate from their overlay`, '');
     out.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`);
-    for (const r of rows) out.push(`| ${r[0]} | ${r[1]} | ${[r[2], r[3], r[4], r[5]].map((s, i) => (i === 1 && s!.startsWith('(') ? s! : cell(s!))).join(' | ')} |`);
+    for (const r of rows) out.push(`| ${r[0]} | ${r[1]} | ${[r[2], r[3], r[4], r[5]].map((s) => cell(s!)).join(' | ')} |`);
     if (report.shared.length > 0) {
       out.push('', '#### Shared server or identity', '');
       for (const s of report.shared) out.push(`- **${s.what}** \`${s.value}\`: ${s.clusters.join(', ')}. ${s.why}.`);

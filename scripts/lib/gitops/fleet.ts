@@ -242,7 +242,7 @@ spec:
 }
 
 /** Every generated file of the fleet, relative to the repository root. */
-export function fleetGitopsTree(repoRoot: string, targets: readonly FleetTarget[]): GeneratedTree {
+export function fleetGitopsTree(repoRoot: string, targets: readonly FleetTarget[], display?: (file: string) => string): GeneratedTree {
   const files = new Map<string, string>([
     [`${ARGOCD_FLEET_DIR}/applicationset.yaml`, applicationSet(targets)],
     [`${ARGOCD_FLEET_DIR}/appproject.yaml`, appProject(targets, readWhitelists(repoRoot))],
@@ -254,5 +254,5 @@ export function fleetGitopsTree(repoRoot: string, targets: readonly FleetTarget[
     files.set(`${dir}/kustomization-emqx.yaml`, fluxEmqxKustomization(t));
     files.set(`${dir}/kustomization-gitops.yaml`, fluxGitopsKustomization(t));
   }
-  return { root: repoRoot, files, ownedDirs: [FLUX_CLUSTERS_DIR] };
+  return { root: repoRoot, files, ownedDirs: [FLUX_CLUSTERS_DIR], ...(display ? { display } : {}) };
 }

@@ -17,6 +17,8 @@ export interface GeneratedTree {
   readonly root: string;
   readonly files: ReadonlyMap<string, string>;
   readonly ownedDirs: readonly string[];
+  /** How a path is shown to the user (default: relative to this repository). */
+  readonly display?: (file: string) => string;
 }
 
 export interface Drift {
@@ -57,26 +59,27 @@ export function listFiles(dir: string, prefix = ''): string[] {
 }
 
 /** The drift as lines a user can act on, one per file. */
-export function driftLines(root: string, drift: Drift): string[] {
+export function driftLines(root: string, drift: Drift, display: (file: string) => string = displayPath): string[] {
   return [
-    ...drift.missing.map((f) => `  missing:   ${displayPath(path.join(root, f))}`),
-    ...drift.changed.map((f) => `  outdated:  ${displayPath(path.join(root, f))}`),
-    ...drift.extra.map((f) => `  left over: ${displayPath(path.join(root, f))}`),
+    ...drift.missing.map((f) => `  missing:   ${display(path.join(root, f))}`),
+    ...drift.changed.map((f) => `  outdated:  ${display(path.join(root, f))}`),
+    ...drift.extra.map((f) => `  left over: ${display(path.join(root, f))}`),
   ];
 }
 
 /** Writes what is missing or outdated, removes what is left over; returns what it did, one line each. */
 export async function writeTree(tree: GeneratedTree, drift: Drift = compareTree(tree)): Promise<string[]> {
   const done: string[] = [];
+  const show = tree.display ?? displayPath;
   for (const file of [...drift.missing, ...drift.changed]) {
     await writeFileAtomic(path.join(tree.root, file), tree.files.get(file)!);
-    done.push(`wrote   ${displayPath(path.join(tree.root, file))}`);
+    done.push(`wrote   ${show(path.join(tree.root, file))}`);
   }
   for (const file of drift.extra) {
     const full = path.join(tree.root, file);
     await rm(full);
     await removeEmptyParents(path.dirname(full), tree.root);
-    done.push(`removed ${displayPath(full)}`);
+    done.push(`removed ${show(full)}`);
   }
   return done;
 }
