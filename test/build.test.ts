@@ -5,6 +5,7 @@ import path from 'node:path';
 import { $ } from 'zx';
 import { describe, expect, it } from 'vitest';
 import { listOverlays } from '../scripts/lib/overlays.ts';
+import { listDefaultTargets } from '../scripts/lib/select-overlays.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { parseObjects } from './helpers/render.ts';
 import { runScript } from './helpers/run.ts';
@@ -23,11 +24,11 @@ async function writeOverlay(root: string, name: string, kustomization: string, f
 }
 
 describe('npm run build', () => {
-  it('renders every overlay into rendered/<name>.yaml', async () => {
+  it('renders every overlay and every fleet cluster directory into rendered/<name>.yaml', async () => {
     const out = await tempDir();
     const result = await runScript('build.ts', ['--out', out]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(listOverlays().map((o) => `${o.name}.yaml`));
+    expect((await readdir(out)).sort()).toEqual(listDefaultTargets().map((o) => `${o.name}.yaml`).sort());
     expect(listOverlays().map((o) => o.name)).toEqual(expect.arrayContaining(['deployment-ip', 'single-node', 'statefulset-hostname-pvc']));
     const objects = parseObjects(await readFile(path.join(out, 'deployment-ip.yaml'), 'utf8'));
     expect(objects.map((o) => o.kind)).toContain('Deployment');
@@ -50,8 +51,8 @@ describe('npm run build', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toBe('');
     const lines = result.stdout.trim().split('\n');
-    expect(lines).toHaveLength(listOverlays().length);
-    for (const line of lines) expect(line).toMatch(/^overlays\/[\w-]+ -> .+\.yaml \(\d+ objects\)$/);
+    expect(lines).toHaveLength(listDefaultTargets().length);
+    for (const line of lines) expect(line).toMatch(/^(overlays|clusters)\/[\w-]+ -> .+\.yaml \(\d+ objects\)$/);
   });
 
   it('names the overlay and the file when a YAML file has a tab, exits 1 and writes nothing', async () => {
