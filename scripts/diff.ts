@@ -1,20 +1,24 @@
-// npm run diff -- --base REF [--head REF] [--merge-base] [--format markdown|text|json] [--out FILE] [--exit-code] [OVERLAY_DIR ...]
+// npm run diff -- --base REF [--head REF] [--merge-base] [--format markdown|text|json] [--out FILE] [--exit-code] [--server] [OVERLAY_DIR ...]
 // Shows, per overlay, which Kubernetes objects a merge adds, removes or changes, and warns about
 // changes Argo CD or Flux cannot apply or that lose data. The base side renders in a temporary git
 // worktree; the user's checkout is never touched.
 import path from 'node:path';
+import { parse } from 'yaml';
 import { assertWritable, writeFileAtomic } from './lib/atomic-write.ts';
 import { parseCommandLine } from './lib/cli.ts';
 import { formatJson } from './lib/diff/format-json.ts';
 import { formatMarkdown } from './lib/diff/format-markdown.ts';
 import { formatText } from './lib/diff/format-text.ts';
 import { runDiff } from './lib/diff/run.ts';
+import type { ServerCheckSettings } from './lib/diff/server.ts';
 import { hasChanges, type DiffReport } from './lib/diff/types.ts';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
+import { namespaceBody } from './lib/gitops/flux.ts';
 import { describeKustomize, findKustomize } from './lib/kustomize.ts';
 import { runMain } from './lib/main.ts';
+import { loadValidateConfig } from './lib/validate/config.ts';
 
-const USAGE = `usage: npm run diff -- --base REF [--head REF] [--merge-base] [--format markdown|text|json] [--out FILE] [--exit-code] [OVERLAY_DIR ...]
+const USAGE = `usage: npm run diff -- --base REF [--head REF] [--merge-base] [--format markdown|text|json] [--out FILE] [--exit-code] [--server] [OVERLAY_DIR ...]
 
 Renders every overlay (or each OVERLAY_DIR) at REF and at the head, and shows which objects are
 added, removed or changed, with warnings for changes that fail on sync or lose data.
@@ -26,6 +30,9 @@ added, removed or changed, with warnings for changes that fail on sync or lose d
                   or json
   --out FILE      also write the full, untruncated output to FILE
   --exit-code     exit 1 when anything changed (as git diff --exit-code does)
+  --server        also ask a real API server: apply the base of each changed overlay to an
+                  ephemeral control plane and dry-run the head on it; each rejection is a warning
+                  (needs \`npm run setup -- --control-plane\` once)
 
 Secret values are never shown: only which keys were added, removed or changed.
 
@@ -40,6 +47,12 @@ function format(report: DiffReport, name: Format, full: boolean): string {
   return FORMATS[name](report);
 }
 
+/** What `--server` creates beside each render: the GitOps manifests' namespace, the outside-git Secrets. */
+function serverSettings(): ServerCheckSettings {
+  const labels = (namespace: string) => (parse(namespaceBody(namespace, 'the overlay goes')) as { metadata: { labels: Record<string, string> } }).metadata.labels;
+  return { secrets: loadValidateConfig().externalSecrets, namespaceLabels: labels, log: (line) => process.stderr.write(`diff --server: ${line}\n`) };
+}
+
 await runMain(async () => {
   const { values, positionals } = parseCommandLine(
     process.argv.slice(2),
@@ -50,6 +63,7 @@ await runMain(async () => {
       format: { type: 'string' },
       out: { type: 'string' },
       'exit-code': { type: 'boolean' },
+      server: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
@@ -74,6 +88,7 @@ await runMain(async () => {
     mergeBase: values['merge-base'] ?? false,
     overlayArgs: positionals,
     kustomize,
+    ...(values.server ? { server: serverSettings() } : {}),
   });
   process.stdout.write(format(report, formatName, false));
   if (values.out) await writeFileAtomic(path.resolve(values.out), format(report, formatName, true));

@@ -184,7 +184,8 @@ describe('danger rules', () => {
     const svc = (ip?: string): K8sObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: NS }, spec: ip ? { clusterIP: ip } : {} });
     const rb = (role: string): K8sObject => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'rb', namespace: NS }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role } });
     const pvc = (sc: string): K8sObject => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'p', namespace: NS }, spec: { storageClassName: sc } });
-    const warnings = findWarnings('o', [dep('a'), svc('None'), rb('r1'), pvc('fast')], [dep('b'), svc(), rb('r2'), pvc('slow')]);
+    // A clusterIP left out keeps the allocated one (the server copies it over); naming another is refused.
+    const warnings = findWarnings('o', [dep('a'), svc(), rb('r1'), pvc('fast')], [dep('b'), svc('None'), rb('r2'), pvc('slow')]);
     expect(warnings.map((w) => [w.rule, w.object])).toEqual([
       ['immutable-field', `Deployment ${NS}/d`],
       ['immutable-field', `Service ${NS}/s`],

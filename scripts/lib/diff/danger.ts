@@ -8,7 +8,19 @@ import { emqxSettings } from '../model/emqx.ts';
 import type { K8sObject } from '../model/object.ts';
 import { type EmqxWorkload, emqxWorkloads } from '../model/workloads.ts';
 
-type Field = { readonly path: readonly string[]; readonly label: string; readonly defaultValue?: unknown };
+type Field = {
+  readonly path: readonly string[];
+  readonly label: string;
+  readonly defaultValue?: unknown;
+  /** When only some changes are refused; default: any change. */
+  readonly refused?: (base: unknown, head: unknown) => boolean;
+};
+
+/**
+ * The server keeps an allocated cluster IP when the applied object leaves the field out (it copies the
+ * old one over), so only a head that names a different address is refused (checked on 1.37).
+ */
+const clusterIpRefused = (base: unknown, head: unknown): boolean => head !== undefined && head !== '' && !deepEqual(base, head);
 
 /** Fields the API server refuses to update, per kind (what this repository's objects can change). */
 const IMMUTABLE_FIELDS: Readonly<Record<string, readonly Field[]>> = {
@@ -19,7 +31,10 @@ const IMMUTABLE_FIELDS: Readonly<Record<string, readonly Field[]>> = {
     { path: ['spec', 'podManagementPolicy'], label: 'spec.podManagementPolicy', defaultValue: 'OrderedReady' },
   ],
   Deployment: [{ path: ['spec', 'selector'], label: 'spec.selector' }],
-  Service: [{ path: ['spec', 'clusterIP'], label: 'spec.clusterIP' }],
+  Service: [
+    { path: ['spec', 'clusterIP'], label: 'spec.clusterIP', refused: clusterIpRefused },
+    { path: ['spec', 'clusterIPs'], label: 'spec.clusterIPs', refused: clusterIpRefused },
+  ],
   RoleBinding: [{ path: ['roleRef'], label: 'roleRef' }],
   ClusterRoleBinding: [{ path: ['roleRef'], label: 'roleRef' }],
   PersistentVolumeClaim: [{ path: ['spec', 'storageClassName'], label: 'spec.storageClassName' }],
@@ -36,20 +51,45 @@ function kubectlTarget(object: K8sObject): string {
   return `${object.kind.toLowerCase()} ${object.metadata.name}${ns}`;
 }
 
-function forceRemedy(object: K8sObject): string {
-  const orphan = ['StatefulSet', 'Deployment'].includes(object.kind)
-    ? `\`kubectl delete ${kubectlTarget(object)} --cascade=orphan\` (the pods${object.kind === 'StatefulSet' ? ' and claims' : ''} keep running), then sync again`
-    : `\`kubectl delete ${kubectlTarget(object)}\`, then sync again`;
-  return (
-    `Delete and re-create it: ${orphan}. ` +
-    'Or let the controller replace it: Argo CD, the sync option `Replace=true` (annotation `argocd.argoproj.io/sync-options: Replace=true` on this object); ' +
-    'Flux, the annotation `kustomize.toolkit.fluxcd.io/force: enabled` on this object, or `spec.force: true` on the Flux Kustomization.'
-  );
+/** How Argo CD and Flux get the object recreated; each command here is run by test/remedies.test.ts. */
+const SYNC_AGAIN = 'then sync again (`argocd app sync emqx-<overlay>`, or `flux reconcile kustomization emqx-<overlay> --with-source`)';
+const NOT_BY_FORCE =
+  'Not Argo CD\'s `Replace=true`: it runs `kubectl replace`, which the API server rejects like the apply. ' +
+  '`Force=true,Replace=true` (Argo CD, annotation `argocd.argoproj.io/sync-options`) and Flux\'s force (annotation `kustomize.toolkit.fluxcd.io/force: enabled`, or `spec.force: true` on the Kustomization) ' +
+  'do get through, by deleting and recreating the object';
+
+/** The way through a change the API server refuses to make in place: recreate the object, keeping what it owns. */
+export function recreateRemedy(object: K8sObject): string {
+  const target = kubectlTarget(object);
+  switch (object.kind) {
+    case 'StatefulSet':
+      return (
+        `Recreate it, keeping its pods and claims: \`kubectl delete ${target} --cascade=orphan\`, ${SYNC_AGAIN}. ` +
+        'The new StatefulSet adopts the running pods and their claims (no broker restarts for that); pods are replaced with a changed pod template one at a time, as in any rolling update. ' +
+        'Existing claims keep their size and labels: only claims created from now on (new replicas) follow the new `volumeClaimTemplates`. ' +
+        `${NOT_BY_FORCE}: every broker goes down at once. Use the orphan delete.`
+      );
+    case 'Deployment':
+      return (
+        `Recreate it, keeping its pods while the new ones start: \`kubectl delete ${target} --cascade=orphan\`, ${SYNC_AGAIN}. ` +
+        `The new Deployment starts its own ReplicaSet; once its pods are Ready, delete the old one (\`kubectl get replicasets${object.metadata.namespace ? ` -n ${object.metadata.namespace}` : ''}\` lists it: the one no Deployment owns). ` +
+        `${NOT_BY_FORCE}: every pod goes down at once.`
+      );
+    default:
+      return `Delete it: \`kubectl delete ${target}\`, ${SYNC_AGAIN}; it is missing until the sync recreates it. ${NOT_BY_FORCE}, the same thing at the tool's moment.`;
+  }
 }
+
+const CLAIM_CLASS_REMEDY =
+  'A claim\'s class cannot change: revert it. To move the data to another class, create a claim under a new name, copy the data across, then switch the pod to it; ' +
+  'deleting the claim deletes its volume and data when the reclaim policy is `Delete`.';
 
 function immutableFieldWarnings(overlay: string, base: K8sObject, head: K8sObject): DiffWarning[] {
   const fields = IMMUTABLE_FIELDS[head.kind] ?? [];
-  const changed = fields.filter((f) => !deepEqual(get(base, f.path) ?? f.defaultValue, get(head, f.path) ?? f.defaultValue));
+  const changed = fields.filter((f) => {
+    const [b, h] = [get(base, f.path) ?? f.defaultValue, get(head, f.path) ?? f.defaultValue];
+    return f.refused ? f.refused(b, h) : !deepEqual(b, h);
+  });
   if (changed.length === 0) return [];
   const labels = changed.map((f) => `\`${f.label}\``).join(', ');
   return [
@@ -58,7 +98,7 @@ function immutableFieldWarnings(overlay: string, base: K8sObject, head: K8sObjec
       rule: 'immutable-field',
       object: describeId(idOf(head)),
       message: `${labels} cannot change on a live ${head.kind}: the API server rejects the update (\`Forbidden\` / \`field is immutable\`), and the sync fails until the object is re-created.`,
-      remedy: forceRemedy(head),
+      remedy: head.kind === 'PersistentVolumeClaim' ? CLAIM_CLASS_REMEDY : recreateRemedy(head),
     },
   ];
 }

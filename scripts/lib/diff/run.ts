@@ -9,6 +9,7 @@ import { kustomizationFileIn, listOverlays, type Overlay } from '../overlays.ts'
 import { parseObjects, renderOverlays } from '../render.ts';
 import { diffOverlay } from './engine.ts';
 import { findOverlayInputs, inputsTouched } from './inputs.ts';
+import { serverWarnings, type ServerCheckSettings, type ServerTarget } from './server.ts';
 import type { DiffReport, OverlayDiff } from './types.ts';
 import type { K8sObject } from '../model/object.ts';
 
@@ -23,6 +24,8 @@ export interface RunDiffOptions {
   readonly overlayArgs: readonly string[];
   readonly kustomize: Kustomize;
   readonly concurrency?: number;
+  /** `--server`: also ask an ephemeral API server about every changed overlay (server.ts). */
+  readonly server?: ServerCheckSettings;
 }
 
 interface Plan {
@@ -128,7 +131,8 @@ async function renderBoth(options: RunDiffOptions, plans: readonly Plan[], headT
   }
   for (const f of failures) results.set(f.overlay, { failure: f.message });
 
-  return plans.map((plan) => {
+  const serverTargets: Array<ServerTarget & { index: number }> = [];
+  const diffs = plans.map((plan, index) => {
     if (plan.skip) return { name: plan.name, dir: plan.rel, status: 'unchanged', notRendered: true, changes: [], warnings: [], failures: [] } satisfies OverlayDiff;
     const sideOf = (side: 'base' | 'head') => {
       const job = jobs.find((j) => j.plan === plan && j.side === side);
@@ -141,11 +145,21 @@ async function renderBoth(options: RunDiffOptions, plans: readonly Plan[], headT
       return r && 'failure' in r ? [{ side, message: r.failure }] : [];
     });
     if (failed.length > 0) return { name: plan.name, dir: plan.rel, status: 'failed', changes: [], warnings: [], failures: failed } satisfies OverlayDiff;
-    return diffOverlay({
+    const diff = diffOverlay({
       name: plan.name,
       dir: plan.rel,
       ...(base && 'objects' in base ? { base: base.objects } : {}),
       ...(head && 'objects' in head ? { head: head.objects } : {}),
     });
+    if (head && 'objects' in head && diff.changes.length > 0) serverTargets.push({ index, name: plan.name, base: base && 'objects' in base ? base.objects : [], head: head.objects });
+    return diff;
   });
+  if (!options.server) return diffs;
+  // The server's warnings go beside the static ones (each message says where it comes from).
+  const fromServer = await serverWarnings(serverTargets, options.server);
+  serverTargets.forEach((t, i) => {
+    const d = diffs[t.index]!;
+    if (fromServer[i]?.length) diffs[t.index] = { ...d, warnings: [...d.warnings, ...fromServer[i]!] };
+  });
+  return diffs;
 }

@@ -15,9 +15,16 @@ export interface ObjectChange {
   readonly diff: string;
   /** For Secrets: which keys were added, removed or changed. Never a value. */
   readonly secretKeys?: readonly SecretKeyChange[];
+  /**
+   * The change as it reads with every generated ConfigMap's or Secret's hash suffix written
+   * `<hash>` (`<old hash>`, `<new hash>` where it changed), in the object's name, `previousName`
+   * and the diff: the same for every cluster whose change differs only in those suffixes, which
+   * is how the same change across a fleet is found (see group.ts). Set only where it differs.
+   */
+  readonly withoutHashes?: { readonly object: string; readonly previousName?: string; readonly diff: string };
 }
 
-export type WarningRule = 'immutable-field' | 'emqx-node-name' | 'statefulset-scale-down' | 'emqx-licence' | 'data-removed';
+export type WarningRule = 'immutable-field' | 'emqx-node-name' | 'statefulset-scale-down' | 'emqx-licence' | 'data-removed' | 'server-rejected' | 'target-removed';
 
 export interface DiffWarning {
   readonly overlay: string;
@@ -43,6 +50,22 @@ export interface OverlayDiff {
   readonly warnings: readonly DiffWarning[];
   /** Render failures, per side. */
   readonly failures: ReadonlyArray<{ readonly side: 'base' | 'head'; readonly message: string }>;
+  /** Set when the target goes away (its directory deleted, or its cluster removed from the inventory): what the controller prunes. */
+  readonly prune?: PruneSummary;
+}
+
+/** What a controller deletes on a cluster when the directory it syncs goes away, and what survives. */
+export interface PruneSummary {
+  /** Why the target goes away. */
+  readonly reasons: ReadonlyArray<'directory-deleted' | 'removed-from-inventory'>;
+  /** Every object of the base render that the controller deletes, by kind (natural order). */
+  readonly deleted: ReadonlyArray<{ readonly kind: string; readonly names: readonly string[] }>;
+  /** Objects of the base render the manifests keep out of pruning (Argo CD `Prune=false`, Flux `prune: disabled`). */
+  readonly kept: readonly string[];
+  /** Whether the broker, its claims and its Secret survive, each with the reason. */
+  readonly workload: { readonly survives: boolean; readonly why: string };
+  readonly claims: { readonly survives: boolean; readonly why: string };
+  readonly secret: { readonly survives: boolean; readonly why: string };
 }
 
 export interface DiffReport {
