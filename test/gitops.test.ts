@@ -4,7 +4,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applicationsFor, directoryPattern, expandGoTemplate, kindsNotAllowed, type GeneratedApplication } from '../scripts/lib/gitops/argocd.ts';
+import { applicationsFor, applicationsFromList, directoryPattern, expandGoTemplate, kindsNotAllowed, type GeneratedApplication } from '../scripts/lib/gitops/argocd.ts';
+import { readInventory } from '../scripts/lib/fleet/inventory.ts';
+import { FLEET_GENERATE_COMMAND, fluxEntryPath, readWhitelists } from '../scripts/lib/gitops/fleet.ts';
 import { FLUX_GENERATE_COMMAND, fluxFilesFor, overlayNamespace } from '../scripts/lib/gitops/flux.ts';
 import { findKubeconform, validateManifests } from '../scripts/lib/kubeconform.ts';
 import { findKustomize, kustomizeBuild } from '../scripts/lib/kustomize.ts';
@@ -362,6 +364,14 @@ describe('the repository URL and revision live in one place', () => {
     expect([appset.generators[0].git.repoURL, appset.template.spec.source.repoURL]).toEqual(['ssh://git@git.example.org/team/emqx.git', 'ssh://git@git.example.org/team/emqx.git']);
     expect([appset.generators[0].git.revision, appset.template.spec.source.targetRevision]).toEqual(['release', 'release']);
     expect(specOf(only(fx, 'GitRepository', 'emqx'))).toMatchObject({ url: 'ssh://git@git.example.org/team/emqx.git', ref: { branch: 'release' } });
+    const fleetArgo = await build(path.join(dir, 'gitops', 'argocd', 'fleet'));
+    const fleetSet = specOf(only(fleetArgo, 'ApplicationSet', 'emqx-fleet'));
+    expect([fleetSet.template.spec.source.repoURL, fleetSet.template.spec.source.targetRevision]).toEqual(['ssh://git@git.example.org/team/emqx.git', 'release']);
+    for (const p of find(fleetArgo, 'AppProject')) expect(specOf(p).sourceRepos, p.metadata.name).toEqual(['ssh://git@git.example.org/team/emqx.git']);
+    expect(specOf(only(fleetArgo, 'Application', 'emqx-fleet-gitops')).source).toMatchObject({ repoURL: 'ssh://git@git.example.org/team/emqx.git', targetRevision: 'release' });
+    const [first] = readInventory().clusters;
+    const clusterFlux = await build(path.join(dir, fluxEntryPath(first!.name)));
+    expect(specOf(only(clusterFlux, 'GitRepository', 'emqx'))).toMatchObject({ url: 'ssh://git@git.example.org/team/emqx.git', ref: { branch: 'release' } });
   });
 });
 
@@ -375,6 +385,110 @@ describe('ApplicationSet template expansion (the offline model of Argo CD used a
   it('matches * within one path segment only', () => {
     expect(directoryPattern('overlays/*').test('overlays/single-node')).toBe(true);
     expect(directoryPattern('overlays/*').test('overlays/single-node/patches')).toBe(false);
+  });
+});
+
+describe('fleet: gitops/argocd/fleet and gitops/flux/clusters/<name> deploy exactly the clusters of clusters/inventory.yaml', () => {
+  const { clusters } = readInventory();
+  const ARGOCD_FLEET_DIR = path.join(ARGOCD_DIR, 'fleet');
+  let fleetArgo: K8sObject[];
+  let fleetFlux: Map<string, K8sObject[]>;
+  let clusterRenders: Map<string, K8sObject[]>;
+  beforeAll(async () => {
+    fleetArgo = await build(ARGOCD_FLEET_DIR);
+    fleetFlux = new Map(await Promise.all(clusters.map(async (c) => [c.name, await build(path.join(REPO_ROOT, fluxEntryPath(c.name)))] as const)));
+    clusterRenders = await renderRepoOverlays(clusters.map((c) => ({ name: c.name, dir: c.dir })));
+  });
+  const appset = () => only(fleetArgo, 'ApplicationSet', 'emqx-fleet');
+
+  it('finds the example fleet', () => {
+    expect(clusters.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('Argo CD: one Application per cluster, aimed at its server, deploying its directory into the namespace it renders into', () => {
+    const apps = applicationsFromList(appset());
+    expect(apps.map((a) => a.name).sort()).toEqual(clusters.map((c) => `emqx-${c.name}`).sort());
+    for (const c of clusters) {
+      const app = apps.find((a) => a.name === `emqx-${c.name}`)!;
+      const namespaces = new Set(clusterRenders.get(c.name)!.map((o) => o.metadata.namespace).filter(Boolean));
+      expect({ path: app.path, server: app.server, namespace: app.namespace, project: app.project }, c.name).toEqual({ path: `clusters/${c.name}`, server: c.server, namespace: [...namespaces][0], project: 'emqx-fleet' });
+      expect(namespaces.size, `cluster ${c.name} renders into one namespace`).toBe(1);
+    }
+  });
+
+  it('Argo CD: keeps the single-cluster safety settings, and no list edit can delete an Application', () => {
+    const spec = specOf(appset());
+    const { url, revision } = repositorySettings();
+    expect(spec.goTemplate).toBe(true);
+    expect(spec.goTemplateOptions).toContain('missingkey=error');
+    expect(spec.template.spec.project).toBe('emqx-fleet');
+    expect(spec.template.spec.source).toEqual({ repoURL: url, targetRevision: revision, path: '{{.path}}' });
+    expect(spec.template.spec.syncPolicy).toEqual(specOf(only(argocd, 'ApplicationSet', 'emqx')).template.spec.syncPolicy);
+    // Removing an element, or the ApplicationSet, never deletes an Application or what it deployed.
+    expect(spec.syncPolicy).toEqual({ applicationsSync: 'create-update', preserveResourcesOnDeletion: true });
+    expect(spec.template.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
+  });
+
+  it('Argo CD: the AppProject allows exactly the inventory\'s destinations, this repository, and the kinds of gitops/argocd/appproject.yaml', () => {
+    const project = only(fleetArgo, 'AppProject', 'emqx-fleet');
+    const spec = specOf(project);
+    expect(spec.sourceRepos).toEqual([repositorySettings().url]);
+    const key = (d: { server: string; namespace: string }) => `${d.server} ${d.namespace}`;
+    expect((spec.destinations as Array<{ server: string; namespace: string }>).map(key).sort()).toEqual(clusters.map((c) => key({ server: c.server, namespace: c.namespace })).sort());
+    const kinds = readWhitelists(REPO_ROOT);
+    expect({ cluster: spec.clusterResourceWhitelist, namespaced: spec.namespaceResourceWhitelist }).toEqual(kinds);
+    const gaps = [...clusterRenders].flatMap(([name, objects]) => kindsNotAllowed(project, objects).map((gk) => `cluster ${name}: ${gk.scope} ${gk.group || 'core'}/${gk.kind}`));
+    expect(gaps, 'add these to gitops/argocd/appproject.yaml, then run the fleet generator').toEqual([]);
+  });
+
+  it('Argo CD: emqx-fleet-gitops keeps the folder in sync without pruning, in a project that may write only Argo CD objects into argocd', () => {
+    const app = specOf(only(fleetArgo, 'Application', 'emqx-fleet-gitops'));
+    expect(app).toMatchObject({ project: 'emqx-fleet-gitops', source: { path: 'gitops/argocd/fleet', repoURL: repositorySettings().url }, destination: { server: 'https://kubernetes.default.svc', namespace: 'argocd' } });
+    expect(app.syncPolicy.automated).toEqual({ prune: false, selfHeal: true });
+    const project = specOf(only(fleetArgo, 'AppProject', 'emqx-fleet-gitops'));
+    expect(project.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }]);
+    expect(project.clusterResourceWhitelist).toEqual([]);
+    expect((project.namespaceResourceWhitelist as Array<{ group: string }>).every((k) => k.group === 'argoproj.io')).toBe(true);
+  });
+
+  it('Flux: each cluster bootstraps from its folder: the GitRepository, its Kustomization with the shared settings, its Namespace never pruned, and itself kept in sync', () => {
+    const { url, revision } = repositorySettings();
+    for (const c of clusters) {
+      const objects = fleetFlux.get(c.name)!;
+      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), c.name).toEqual(['GitRepository/emqx', `Kustomization/emqx-${c.name}`, 'Kustomization/emqx-gitops', `Namespace/${c.namespace}`].sort());
+      expect(specOf(only(objects, 'GitRepository', 'emqx'))).toMatchObject({ url, ref: { branch: revision } });
+      expect(specOf(only(objects, 'Kustomization', `emqx-${c.name}`)), c.name).toMatchObject({
+        path: `./clusters/${c.name}`,
+        targetNamespace: c.namespace,
+        prune: true,
+        wait: true,
+        timeout: expect.stringMatching(/^\d+m$/),
+        sourceRef: { kind: 'GitRepository', name: 'emqx' },
+        decryption: { provider: 'sops' },
+      });
+      expect(specOf(only(objects, 'Kustomization', 'emqx-gitops'))).toMatchObject({ path: `./${fluxEntryPath(c.name)}`, prune: true, wait: false });
+      expect(only(objects, 'Namespace', c.namespace).metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune']).toBe('disabled');
+    }
+  });
+
+  it(`Flux: a folder under gitops/flux/clusters for each cluster and no other (else: \`${FLEET_GENERATE_COMMAND}\`)`, () => {
+    const folders = readdirSync(path.join(FLUX_DIR, 'clusters')).sort();
+    expect(folders).toEqual(clusters.map((c) => c.name).sort());
+  });
+
+  it('every cluster that keeps data keeps its claims when its StatefulSet is deleted', () => {
+    for (const [name, objects] of clusterRenders) {
+      for (const sts of find(objects, 'StatefulSet')) {
+        if ((specOf(sts).volumeClaimTemplates ?? []).length > 0) expect(specOf(sts).persistentVolumeClaimRetentionPolicy, `cluster ${name}`).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+      }
+    }
+  });
+
+  it('gitops/argocd/fleet passes kubeconform -strict', async () => {
+    const result = await kustomizeBuild(await findKustomize(), ARGOCD_FLEET_DIR);
+    if (!result.ok) throw new Error(result.message);
+    const checked = await validateManifests(await findKubeconform(), result.yaml, { kubernetesVersion: DEFAULT_KUBERNETES_MINOR });
+    expect(checked.filter((r) => r.status !== 'statusValid').map((r) => `${r.kind}/${r.name}: ${r.status} ${r.msg}`)).toEqual([]);
   });
 });
 
