@@ -16,7 +16,7 @@ import {
   versionFromVersionJson,
   type GenerationReport,
 } from './lib/schemas/generate.ts';
-import { PINNED_KUBERNETES_PATCHES, SCHEMAS_DIR } from './lib/schemas/location.ts';
+import { PINNED_KUBERNETES_PATCHES, SCHEMAS_DIR } from './lib/schema-location.ts';
 
 const USAGE = `Usage: npm run schemas -- [options]
 

@@ -8,7 +8,7 @@ import { EXIT_OK, UsageError } from './lib/errors.ts';
 import { runMain } from './lib/main.ts';
 import { displayPath, TOOLS_BIN } from './lib/paths.ts';
 import { generatePinnedSchemas } from './lib/schemas/generate.ts';
-import { SCHEMAS_DIR } from './lib/schemas/location.ts';
+import { SCHEMAS_DIR } from './lib/schema-location.ts';
 import { installPinnedTool } from './lib/setup-tools.ts';
 import { setUpControlPlane } from './lib/setup-control-plane.ts';
 import { PINNED_TOOLS } from './lib/tool-versions.ts';

@@ -8,7 +8,7 @@ import { REPO_ROOT } from './lib/paths.ts';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
 import { describeKustomize, findKustomize } from './lib/kustomize.ts';
 import { runMain } from './lib/main.ts';
-import { DEFAULT_KUBERNETES_VERSION, schemaDirFor, SUPPORTED_KUBERNETES_VERSIONS } from './lib/schemas/location.ts';
+import { DEFAULT_KUBERNETES_VERSION, schemaDirFor, SUPPORTED_KUBERNETES_VERSIONS } from './lib/schema-location.ts';
 import { selectOverlays } from './lib/select-overlays.ts';
 import { ruleCatalog } from './lib/validate/catalog.ts';
 import { loadValidateConfig } from './lib/validate/config.ts';

@@ -15,7 +15,7 @@ import {
 import { findKustomize } from '../scripts/lib/kustomize.ts';
 import { listOverlays } from '../scripts/lib/overlays.ts';
 import { renderOverlays } from '../scripts/lib/render.ts';
-import { kubernetesFolderName, PINNED_KUBERNETES_PATCHES, SCHEMAS_DIR } from '../scripts/lib/schemas/location.ts';
+import { kubernetesFolderName, PINNED_KUBERNETES_PATCHES, SCHEMAS_DIR } from '../scripts/lib/schema-location.ts';
 
 describe('buildKubeconformArgs', () => {
   const args = buildKubeconformArgs({ kubernetesVersion: '1.37.2', schemaDir: '/schemas' });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../scripts/lib/errors.ts';
 import { findKubeconform, validateManifests } from '../scripts/lib/kubeconform.ts';
 import { crdsInYaml, schemasFromCrd } from '../scripts/lib/schemas/crd.ts';
-import { generatedVersions, kubernetesFolderName, PINNED_KUBERNETES_PATCHES, schemaDirFor, SCHEMAS_DIR, SUPPORTED_KUBERNETES_VERSIONS, DEFAULT_KUBERNETES_VERSION } from '../scripts/lib/schemas/location.ts';
+import { generatedVersions, kubernetesFolderName, PINNED_KUBERNETES_PATCHES, schemaDirFor, SCHEMAS_DIR, SUPPORTED_KUBERNETES_VERSIONS, DEFAULT_KUBERNETES_VERSION } from '../scripts/lib/schema-location.ts';
 import { apiVersionOf, schemaFileName } from '../scripts/lib/schemas/naming.ts';
 import { objectMetaDefinitions, schemasFromOpenApiV3, type OpenApiV3Document } from '../scripts/lib/schemas/openapi.ts';
 import { toStrictSchema, type JsonSchema } from '../scripts/lib/schemas/strict.ts';

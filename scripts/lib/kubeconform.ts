@@ -6,7 +6,7 @@ import { $, which } from 'zx/core';
 import { ToolError, UserError } from './errors.ts';
 import { displayPath, TOOLS_BIN } from './paths.ts';
 import { isInstalled } from './setup-tools.ts';
-import { CRD_FOLDER, kubernetesFolderName, schemaDirFor } from './schemas/location.ts';
+import { CRD_FOLDER, kubernetesFolderName, schemaDirFor } from './schema-location.ts';
 import { KUBECONFORM } from './tool-versions.ts';
 
 export interface Kubeconform {

@@ -12,7 +12,7 @@ import { displayPath } from '../paths.ts';
 import { CRD_SOURCES, KUBERNETES_RELEASES, type PinnedCrdSource, type PinnedModule } from '../tool-versions.ts';
 import { downloadModule } from '../go.ts';
 import { crdsInYaml, schemasFromCrd } from './crd.ts';
-import { CRD_FOLDER, kubernetesFolderName, PINNED_KUBERNETES_PATCHES, DEFAULT_KUBERNETES_VERSION } from './location.ts';
+import { CRD_FOLDER, kubernetesFolderName, PINNED_KUBERNETES_PATCHES, DEFAULT_KUBERNETES_VERSION } from '../schema-location.ts';
 import { objectMetaDefinitions, schemasFromOpenApiV3, type GeneratedSchema, type OpenApiV3Document } from './openapi.ts';
 
 /** Bump when the conversion changes, so that the set-up regenerates schemas made by older code. */
