@@ -1,0 +1,30 @@
+// The repository's own commands, run on the e2e's working clone as a user runs them: `npm run diff`
+// (scripts/run.mjs diff, the entry point npm runs, with its JSON report) and `npm run gitops:flux`.
+// Subprocesses rather than library calls: the e2e checks the commands, and the features stay apart.
+import path from 'node:path';
+import { $ } from 'zx/core';
+import { ToolError } from '../errors.ts';
+import { REPO_ROOT } from '../paths.ts';
+
+/** The part of `npm run diff -- --format json` the e2e reads (scripts/lib/diff/types.ts). */
+export interface DiffJson {
+  readonly overlays: ReadonlyArray<{
+    readonly name: string;
+    readonly status: string;
+    readonly changes: ReadonlyArray<{ readonly id: { readonly kind: string; readonly namespace: string; readonly name: string }; readonly previousName?: string; readonly change: string; readonly paths: readonly string[] }>;
+    readonly warnings: ReadonlyArray<{ readonly rule: string; readonly object: string; readonly message: string }>;
+  }>;
+}
+
+export async function diffCommits(repo: string, base: string, head: string): Promise<DiffJson> {
+  const out = await $({ quiet: true, nothrow: true, cwd: repo, timeout: 180_000 })`node ${path.join(REPO_ROOT, 'scripts', 'run.mjs')} diff --base ${base} --head ${head} --format json`;
+  if (out.exitCode !== 0) throw new ToolError(`npm run diff -- --base ${base} --head ${head} failed (exit ${out.exitCode}) in ${repo}:\n${out.stderr.trim()}`);
+  return JSON.parse(out.stdout) as DiffJson;
+}
+
+/** `npm run gitops:flux -- --root DIR`, as a user runs it after removing an overlay; its output lines. */
+export async function regenerateFluxFiles(repo: string): Promise<string[]> {
+  const out = await $({ quiet: true, nothrow: true, cwd: REPO_ROOT, timeout: 120_000 })`node --import tsx ${path.join(REPO_ROOT, 'scripts', 'gitops-flux.ts')} --root ${repo}`;
+  if (out.exitCode !== 0) throw new ToolError(`npm run gitops:flux -- --root ${repo} failed (exit ${out.exitCode}):\n${out.stderr.trim()}${out.stdout.trim()}`);
+  return out.stdout.trim().split('\n').filter(Boolean);
+}

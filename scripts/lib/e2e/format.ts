@@ -1,0 +1,39 @@
+// What `npm run e2e` prints once every stage passed: what each push did, and the stage timings.
+import type { E2eReport } from './run.ts';
+
+export function formatE2eReport(r: E2eReport): string {
+  const out: string[] = [];
+  out.push(`bootstrap (${r.bootstrap.commit.slice(0, 12)}): ${r.bootstrap.kustomizations.map((k) => k.name).join(', ')} Ready`);
+  for (const w of r.bootstrap.workloads) out.push(`  ${w.workload}: ${w.readyPods} pods Ready`);
+  if (r.bootstrap.standIns.length > 0) out.push(`  written in place of cert-manager and External Secrets: ${r.bootstrap.standIns.join(', ')}`);
+  out.push(`EMQX setting (${r.configChange.commit.slice(0, 12)}):`);
+  for (const d of r.configChange.diff) out.push(`  npm run diff, ${d.overlay}: ConfigMap ${d.from} -> ${d.to} (${d.paths.join(', ')})`);
+  for (const w of r.configChange.rolled) out.push(`  ${w.workload}: ${w.from.join(',')} -> ${w.to.join(',')}, pods re-created: ${w.podsRecreated ? 'yes' : 'NO'}`);
+  out.push(`volumeClaimTemplates (${r.immutable.commit.slice(0, 12)}):`);
+  for (const w of r.immutable.diffWarnings) out.push(`  npm run diff, ${w.overlay}: ${w.rule} on ${w.object}`);
+  for (const f of r.immutable.failed) out.push(`  Flux, ${f.kustomization}: Ready=False: ${shortenInvalidValue(f.message.split('\n')[0] ?? '')}`);
+  if (r.immutable.unaffectedReady.length > 0) out.push(`  still Ready: ${r.immutable.unaffectedReady.join(', ')}`);
+  for (const w of r.immutable.recovered) {
+    out.push(`  after the orphan delete and a reconcile, ${w.workload}: new StatefulSet ${w.newStatefulSet ? 'yes' : 'NO'}, same pods ${w.samePods ? 'yes' : 'NO'}, same claims ${w.sameClaims ? 'yes' : 'NO'} (${w.claimSizes.join(', ')})`);
+  }
+  out.push(`overlay removed (${r.removal.commit.slice(0, 12)}): overlays/${r.removal.overlay}`);
+  for (const g of r.removal.generated) out.push(`  npm run gitops:flux: ${g}`);
+  out.push(`  pruned by Flux: ${r.removal.pruned.map(describeEntry).join(', ')}`);
+  if (r.removal.notPruned.length > 0) out.push(`  not checked: ${r.removal.notPruned.join(', ')}`);
+  out.push(`  kept: ${r.removal.kept.join(', ')}`);
+  out.push('stages:');
+  for (const s of r.stages) out.push(`  ${s.seconds.toFixed(1).padStart(6)} s  ${s.name}`);
+  out.push(`  ${r.stages.reduce((a, s) => a + s.seconds, 0).toFixed(1).padStart(6)} s  in all`);
+  return `${out.join('\n')}\n`;
+}
+
+/** `emqx-x_emqx_apps_StatefulSet` -> `StatefulSet emqx-x/emqx`. */
+export function describeEntry(id: string): string {
+  const [namespace, name, , kind] = id.split('_');
+  return `${kind} ${namespace ? `${namespace}/` : ''}${name}`;
+}
+
+/** The API server quotes the whole rejected value (a long Go struct dump): keep the field and the verdict. */
+export function shortenInvalidValue(message: string): string {
+  return message.replace(/Invalid value: (\[|\{).*\]: /, 'Invalid value: [...]: ').replace(/Invalid value: \{.*\}: /, 'Invalid value: {...}: ');
+}

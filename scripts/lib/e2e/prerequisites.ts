@@ -1,0 +1,86 @@
+// What the docs tell a user to create before the first sync, done on the ephemeral cluster:
+// - per overlay, the namespace and the `emqx-secrets` Secret (README, "Create the Secret and
+//   deploy"), with random values that are sent to the API server on standard input, never on a
+//   command line, and never printed;
+// - for `production` (docs/components.md, "The production overlay"), the `ClusterIssuer
+//   emqx-issuer` and the `ClusterSecretStore emqx-secret-store` its Certificate and ExternalSecrets
+//   name (the CRDs come with installCrds).
+// No cert-manager or External Secrets controller runs here, so `standInForOperators` writes the
+// Secrets they would write (each ExternalSecret's target, each Certificate's secretName), with
+// random values, once the GitOps tool has applied those objects. kwok runs no containers, so the
+// pods never read any of these values; they exist so the cluster holds what a real one would.
+import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { ControlPlane } from '../control-plane/start.ts';
+
+const STAND_IN_LABEL = 'e2e.emqx-gitops.invalid/stand-in-for';
+
+function secret(namespace: string, name: string, data: Record<string, string>, labels: Record<string, string> = {}, type = 'Opaque'): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels },
+    type,
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  };
+}
+
+async function apply(cp: ControlPlane, docs: readonly unknown[]): Promise<void> {
+  if (docs.length === 0) return;
+  await cp.kubectlOk(['apply', '-f', '-'], { input: docs.map((d) => `---\n${stringify(d)}`).join('') });
+}
+
+/** `kubectl create namespace emqx-<overlay>` and the Secret, for every overlay. */
+export async function createOverlayPrerequisites(cp: ControlPlane, overlays: readonly string[]): Promise<string[]> {
+  const namespaces = overlays.map((o) => `emqx-${o}`);
+  for (const ns of namespaces) await cp.kubectlOk(['create', 'namespace', ns]);
+  await apply(
+    cp,
+    namespaces.map((ns) => secret(ns, 'emqx-secrets', { 'node-cookie': randomBytes(32).toString('hex'), 'dashboard-password': randomBytes(24).toString('base64') })),
+  );
+  return namespaces;
+}
+
+/** The issuer and the store `production` names; inert without their operators, but present. */
+export async function createOperatorPrerequisites(cp: ControlPlane): Promise<void> {
+  await apply(cp, [
+    { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'emqx-issuer' }, spec: { selfSigned: {} } },
+    // The fake provider holds no values here: standInForOperators writes the Secrets directly.
+    { apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name: 'emqx-secret-store' }, spec: { provider: { fake: { data: [] } } } },
+  ]);
+}
+
+interface ExternalSecretObj {
+  metadata: { name: string; namespace: string };
+  spec: { target?: { name?: string }; data?: Array<{ secretKey: string }> };
+}
+interface CertificateObj {
+  metadata: { name: string; namespace: string };
+  spec: { secretName: string };
+}
+
+/** Writes the Secrets External Secrets and cert-manager would write, where they are missing. Returns what it created. */
+export async function standInForOperators(cp: ControlPlane): Promise<string[]> {
+  const docs: unknown[] = [];
+  const created: string[] = [];
+  const list = async <T>(p: string): Promise<T[]> => {
+    const res = await cp.api(p);
+    return res.status === 200 ? (JSON.parse(res.body) as { items: T[] }).items : [];
+  };
+  const missing = async (ns: string, name: string) => (await cp.api(`/api/v1/namespaces/${ns}/secrets/${name}`)).status === 404;
+  for (const es of await list<ExternalSecretObj>('/apis/external-secrets.io/v1/externalsecrets')) {
+    const name = es.spec.target?.name ?? es.metadata.name;
+    if (!(await missing(es.metadata.namespace, name))) continue;
+    const data = Object.fromEntries((es.spec.data ?? []).map((d) => [d.secretKey, randomBytes(24).toString('hex')]));
+    docs.push(secret(es.metadata.namespace, name, data, { [STAND_IN_LABEL]: 'external-secrets' }));
+    created.push(`Secret ${es.metadata.namespace}/${name} (ExternalSecret ${es.metadata.name})`);
+  }
+  for (const c of await list<CertificateObj>('/apis/cert-manager.io/v1/certificates')) {
+    if (!(await missing(c.metadata.namespace, c.spec.secretName))) continue;
+    // Placeholders: nothing mounts them (kwok), and the API server checks only that the keys exist.
+    docs.push(secret(c.metadata.namespace, c.spec.secretName, { 'tls.crt': 'placeholder', 'tls.key': 'placeholder', 'ca.crt': 'placeholder' }, { [STAND_IN_LABEL]: 'cert-manager' }, 'kubernetes.io/tls'));
+    created.push(`Secret ${c.metadata.namespace}/${c.spec.secretName} (Certificate ${c.metadata.name})`);
+  }
+  await apply(cp, docs);
+  return created;
+}
