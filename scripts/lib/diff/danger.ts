@@ -1,5 +1,6 @@
 // Changes that Argo CD or Flux cannot apply, or that lose data: each with what happens on sync and
 // the way through. Reads the raw objects, but never a Secret's values.
+import { emqxConfigWarnings } from './emqx-config.ts';
 import { deepEqual } from './normalize.ts';
 import { describeId, idOf } from './objects.ts';
 import { pairObjects } from './pair.ts';
@@ -278,5 +279,6 @@ export function findWarnings(overlay: string, base: readonly K8sObject[], head: 
     else if (pair.base) warnings.push(...removedDataWarnings(overlay, pair.base));
   }
   for (const [b, h] of pairEmqx(emqxSides(base), emqxSides(head))) warnings.push(...nodeNameWarnings(overlay, b, h), ...licenceWarnings(overlay, b, h));
+  warnings.push(...emqxConfigWarnings(overlay, base, head));
   return warnings;
 }

@@ -24,7 +24,7 @@ export interface ObjectChange {
   readonly withoutHashes?: { readonly object: string; readonly previousName?: string; readonly diff: string };
 }
 
-export type WarningRule = 'immutable-field' | 'emqx-node-name' | 'statefulset-scale-down' | 'emqx-licence' | 'data-removed' | 'server-rejected' | 'target-removed';
+export type WarningRule = 'immutable-field' | 'emqx-node-name' | 'statefulset-scale-down' | 'emqx-licence' | 'data-removed' | 'server-rejected' | 'target-removed' | 'emqx-config-unknown' | 'emqx-config-default';
 
 export interface DiffWarning {
   readonly overlay: string;
