@@ -455,7 +455,7 @@ describe('fleet: gitops/argocd/fleet and gitops/flux/clusters/<name> deploy exac
     const { url, revision } = repositorySettings();
     for (const c of clusters) {
       const objects = fleetFlux.get(c.name)!;
-      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), c.name).toEqual(['GitRepository/emqx', `Kustomization/emqx-${c.name}`, 'Kustomization/emqx-gitops', `Namespace/${c.namespace}`].sort());
+      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), c.name).toEqual(['GitRepository/emqx', `Kustomization/emqx-${c.name}`, 'Kustomization/emqx-fleet-gitops', `Namespace/${c.namespace}`].sort());
       expect(specOf(only(objects, 'GitRepository', 'emqx'))).toMatchObject({ url, ref: { branch: revision } });
       expect(specOf(only(objects, 'Kustomization', `emqx-${c.name}`)), c.name).toMatchObject({
         path: `./clusters/${c.name}`,
@@ -466,7 +466,7 @@ describe('fleet: gitops/argocd/fleet and gitops/flux/clusters/<name> deploy exac
         sourceRef: { kind: 'GitRepository', name: 'emqx' },
         decryption: { provider: 'sops' },
       });
-      expect(specOf(only(objects, 'Kustomization', 'emqx-gitops'))).toMatchObject({ path: `./${fluxEntryPath(c.name)}`, prune: true, wait: false });
+      expect(specOf(only(objects, 'Kustomization', 'emqx-fleet-gitops'))).toMatchObject({ path: `./${fluxEntryPath(c.name)}`, prune: true, wait: false });
       expect(only(objects, 'Namespace', c.namespace).metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune']).toBe('disabled');
     }
   });

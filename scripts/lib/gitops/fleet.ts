@@ -35,7 +35,7 @@ export function clusterAppName(cluster: string): string {
   return `emqx-${cluster}`;
 }
 
-/** The folder a cluster's Flux bootstraps from (`flux bootstrap ... --path`, or `kubectl apply -k`). */
+/** The folder a cluster's Flux bootstraps from (`kubectl apply -k` once, docs/fleet.md). */
 export function fluxEntryPath(cluster: string): string {
   return `${FLUX_CLUSTERS_DIR}/${cluster}`;
 }
@@ -175,9 +175,9 @@ spec:
 function fluxKustomizationYaml(t: FleetTarget): string {
   return (
     HEADER('this folder') +
-    `# Cluster ${t.name} bootstraps from this folder: \`kubectl apply -k ${fluxEntryPath(t.name)}\` once on a
-# cluster that runs Flux (or \`flux bootstrap ... --path=${fluxEntryPath(t.name)}\`); from then on
-# emqx-gitops keeps it in sync and emqx-${t.name} deploys ${t.path}.
+    `# Cluster ${t.name} bootstraps from this folder: \`kubectl apply -k ${fluxEntryPath(t.name)}\` once on
+# that cluster, which runs Flux (or a Kustomization of its own Flux bootstrap pointing at this path);
+# from then on emqx-fleet-gitops keeps it in sync and emqx-${t.name} deploys ${t.path}.
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 
@@ -224,7 +224,8 @@ function fluxGitopsKustomization(t: FleetTarget): string {
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
-  name: emqx-gitops
+  # Not emqx-gitops, the single-cluster folder's: the two never meet on one cluster by accident.
+  name: emqx-fleet-gitops
   namespace: flux-system
 spec:
   interval: 10m
