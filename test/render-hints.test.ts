@@ -7,6 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findKustomize, type Kustomize } from '../scripts/lib/kustomize.ts';
 import { explainRenderFailure, hintFor, innermostKustomizeError, RENDER_HINTS, renderOverlays } from '../scripts/lib/render.ts';
+import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 
 const tempDir = useTempDirs();
@@ -161,6 +162,26 @@ describe('render hints, each against the kustomize message it is for', () => {
       // The wrapper's words are not the diagnosis unless the file really is missing.
       if (c.hint !== 'missing-file') expect(fix, message).not.toMatch(/does not exist/);
     }
+  });
+});
+
+describe('patching the StatefulSet on top of deployment-ip', () => {
+  it.each([
+    ['a strategic-merge patch', 'patches:\n  - path: p.yaml\n'],
+    ['a component', `components: [COMPONENT]\n`],
+  ])('%s: says it is a Deployment by then', async (_name, extra) => {
+    const dir = path.join(await tempDir(), 'edge');
+    await mkdir(dir);
+    const base = path.relative(dir, path.join(REPO_ROOT, 'overlays', 'deployment-ip'));
+    const component = path.relative(dir, path.join(REPO_ROOT, 'components', 'zone-spread'));
+    await writeFile(path.join(dir, 'kustomization.yaml'), `resources: [${base}]\n${extra.replace('COMPONENT', component)}`);
+    await writeFile(path.join(dir, 'p.yaml'), 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: emqx}\nspec: {replicas: 5}\n');
+    const { failures } = await renderOverlays(kustomize, [{ name: 'edge', dir }]);
+    expect(failures[0]?.message).toMatch(/fix: a patch or replacement targets an object that the build does not contain.* the StatefulSet emqx is already the Deployment emqx: target `kind: Deployment`/);
+  });
+
+  it('does not say so for other targets', () => {
+    expect(hintFor('no matches for Id ConfigMap.v1.[noGrp]/other.[noNs]', 'x')?.text).not.toMatch(/deployment-ip/);
   });
 });
 

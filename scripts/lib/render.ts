@@ -350,7 +350,12 @@ export const RENDER_HINTS: ReadonlyArray<{ readonly id: string; readonly pattern
   {
     id: 'patch-target',
     pattern: /no matches for Id|failed to find unique target for patch|nothing selected by/i,
-    hint: () => "a patch or replacement targets an object that the build does not contain: check the target's kind and name (after any namePrefix).",
+    hint: (_where, m) =>
+      "a patch or replacement targets an object that the build does not contain: check the target's kind and name (after any namePrefix)." +
+      // overlays/deployment-ip turns the base StatefulSet into a Deployment before its own patches run.
+      (/StatefulSet\.[^\s]*\/emqx\./.test(m.input)
+        ? ' On overlays/deployment-ip, or an overlay built on it, the StatefulSet emqx is already the Deployment emqx: target `kind: Deployment`; a component that patches the StatefulSet goes above statefulset-to-deployment in deployment-ip\'s `components:`.'
+        : ''),
   },
   {
     id: 'json-patch-path',
