@@ -174,7 +174,8 @@ spec:
 
 function fluxKustomizationYaml(t: FleetTarget): string {
   return (
-    HEADER('this folder') +
+    '---\n# yaml-language-server: $schema=https://json.schemastore.org/kustomization.json\n' +
+    HEADER('this folder').slice(4) +
     `# Cluster ${t.name} bootstraps from this folder: \`kubectl apply -k ${fluxEntryPath(t.name)}\` once on
 # that cluster, which runs Flux (or a Kustomization of its own Flux bootstrap pointing at this path);
 # from then on emqx-fleet-gitops keeps it in sync and emqx-${t.name} deploys ${t.path}.
