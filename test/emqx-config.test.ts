@@ -15,9 +15,9 @@ const RENDER = path.join(import.meta.dirname, 'fixtures', 'validate', 'renders',
 
 /** The hostname render with extra variables on the broker container (env, after the existing ones) and in its ConfigMap. */
 function render(env: Array<Record<string, unknown>>, data: Record<string, string> = {}, image?: string): K8sObject[] {
-  const objects = parseAllDocuments(readFileSync(RENDER, 'utf8')).map((d) => d.toJS() as K8sObject);
+  const objects = parseAllDocuments(readFileSync(RENDER, 'utf8')).map((d) => d.toJS() as K8sObject & { data?: Record<string, string> });
   for (const o of objects) {
-    if (o.kind === 'ConfigMap') o.data = { ...(o.data as Record<string, string>), ...data };
+    if (o.kind === 'ConfigMap') o.data = { ...o.data, ...data };
     if (o.kind === 'StatefulSet') {
       const container = (o.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers[0]!;
       container.env = [...(container.env as unknown[]), ...env];
