@@ -3,12 +3,13 @@
 // configMapGenerator merge, small patches named after their target), and the checks that the
 // directories and the inventory agree. The directory is the user's after `add`: `generate` never
 // rewrites it, it only checks that it builds on the overlay the inventory names.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { overlayNamespace } from '../gitops/flux.ts';
 import { asRecord } from '../model/object.ts';
 import { kustomizationFileIn } from '../overlays.ts';
+import { listClusters } from '../select-overlays.ts';
 import type { Cluster, ClusterEntry } from './inventory.ts';
 
 /** The settings `fleet add` can write; everything else is a patch the user adds. */
@@ -161,22 +162,13 @@ export function overlaysReferenced(kustomization: unknown): string[] {
   return resources.map((r) => /^(?:\.\.\/\.\.\/)overlays\/([^/]+)\/?$/.exec(r)?.[1]).filter((r): r is string => r !== undefined);
 }
 
-/** Directory names under clusters/ that hold a kustomization. */
-export function listClusterDirs(clustersDir: string): string[] {
-  if (!existsSync(clustersDir)) return [];
-  return readdirSync(clustersDir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && kustomizationFileIn(path.join(clustersDir, e.name)))
-    .map((e) => e.name)
-    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-}
-
 /**
  * Where the cluster directories and the inventory disagree; each problem names both sides and the
  * two ways to fix it.
  */
 export function clusterDirProblems(clusters: readonly Cluster[], clustersDir: string, shown: (p: string) => string, inventoryFile: string): string[] {
   const problems: string[] = [];
-  const dirs = listClusterDirs(clustersDir);
+  const dirs = listClusters(clustersDir).map((c) => c.name);
   const listed = new Set(clusters.map((c) => c.name));
   for (const name of dirs.filter((d) => !listed.has(d))) {
     problems.push(
