@@ -75,7 +75,8 @@ describe('npm run diff between two commits', () => {
   it('summarises every overlay: added, removed, changed and unchanged without rendering', () => {
     expect(markdown.startsWith('<!-- emqx-gitops:pr-diff -->')).toBe(true);
     expect(markdown).toContain('| fresh | new overlay | 9 | 0 | 0 | 0 |');
-    expect(markdown).toMatch(/\| retired \| overlay removed \| 0 \| 9 \| 0 \| ⚠️ 1 \|/);
+    // The deleted directory: what is pruned (target-removed), and the StatefulSet's data (data-removed).
+    expect(markdown).toMatch(/\| retired \| overlay removed \| 0 \| 9 \| 0 \| ⚠️ 2 \|/);
     expect(markdown).toContain('| quiet | unchanged (inputs not modified) | 0 | 0 | 0 | 0 |');
     expect(markdown).toContain('| quiet-extra | unchanged (inputs not modified) | 0 | 0 | 0 | 0 |');
     expect(markdown).toMatch(/\| pvc \| changed \| 0 \| 0 \| 2 \| ⚠️ 2 \|/);
@@ -93,6 +94,8 @@ describe('npm run diff between two commits', () => {
     expect(warnings).toContain('--cascade=orphan');
     expect(warnings).toContain('`emqx-node-name`: EMQX node names change from `emqx@⟨metadata.name⟩.emqx-headless.emqx-pvc.svc.cluster.local` to `emqx@⟨metadata.name⟩.emqx-headless.emqx-pvc.svc.example.org`');
     expect(warnings).toContain('**retired** · `StatefulSet emqx-retired/emqx` · `data-removed`');
+    expect(warnings).toMatch(/\*\*retired\*\* · `overlays\/retired` · `target-removed`: retired goes away \(its directory overlays\/retired is deleted\): .* deletes on that cluster .*1 StatefulSet \(emqx\)/);
+    expect(warnings).toContain('Its Secrets: kept (Secret emqx-secrets stays: it is not in the render');
   });
 
   it('writes the full diff to --out', () => {

@@ -1,6 +1,17 @@
-// For tools: the whole report. Built from masked objects, so it holds no Secret value either.
+// For tools: the whole report, plus `fleet`, the same changes and warnings grouped across targets
+// (added beside the per-target fields, which keep their shape). Built from masked objects, so it
+// holds no Secret value either.
+import { groupReport, sharedView } from './group.ts';
 import type { DiffReport } from './types.ts';
 
 export function formatJson(report: DiffReport): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+  const view = groupReport(report);
+  const fleet = {
+    noun: view.noun,
+    targets: view.targets.length,
+    changing: view.changing,
+    shared: view.shared.map((g) => ({ targets: g.targets, changes: g.changes.map((c) => ({ change: c.change, id: c.id, paths: c.paths, ...sharedView(c) })) })),
+    warnings: view.warnings.map((g) => ({ targets: g.targets, rule: g.warning.rule, object: g.warning.object, message: g.warning.message, remedy: g.warning.remedy })),
+  };
+  return `${JSON.stringify({ ...report, overlays: view.targets, fleet }, null, 2)}\n`;
 }

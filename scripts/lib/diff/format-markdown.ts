@@ -1,6 +1,9 @@
-// The pull request comment: summary table, warnings, then one collapsible section per overlay.
-// GitHub rejects a comment over 65,536 characters, so object diffs are cut whole, in order, once
-// the budget is spent; the comment says what was left out and where the full diff is.
+// The pull request comment: how many targets change, a summary table, warnings, the changes that
+// several targets share (once each, with the list of targets), then one collapsible section per
+// target for what only it has. GitHub rejects a comment over 65,536 characters, so object diffs
+// are cut whole, in order, once the budget is spent; the comment says what was left out and where
+// the full diff is.
+import { groupReport, isChanging, leavesInventory, listTargets, sameIn, sharedView, type FleetView, type WarningGroup } from './group.ts';
 import { describeId } from './objects.ts';
 import { countChanges, type DiffReport, type DiffWarning, type ObjectChange, type OverlayDiff } from './types.ts';
 
@@ -50,18 +53,21 @@ export function summarizePaths(change: ObjectChange): string {
   return parts.join('; ');
 }
 
-function objectBlock(change: ObjectChange): string {
-  const summary = summarizePaths(change);
-  const head = `**${change.change}** ${inline(describeId(change.id))}${summary ? `: ${summary}` : ''}`;
-  return `${head}\n\n${fence(change.diff, 'diff')}\n`;
+function objectBlock(change: ObjectChange, shared = false): string {
+  const view = shared ? sharedView(change) : { object: describeId(change.id), diff: change.diff, ...(change.previousName ? { previousName: change.previousName } : {}) };
+  const summary = summarizePaths({ ...change, ...(view.previousName ? { previousName: view.previousName } : {}) });
+  const head = `**${change.change}** ${inline(view.object)}${summary ? `: ${summary}` : ''}`;
+  return `${head}\n\n${fence(view.diff, 'diff')}\n`;
 }
 
-function statusCell(o: OverlayDiff): string {
+function statusCell(o: OverlayDiff, noun: FleetView['noun'] = 'overlays'): string {
+  const what = noun === 'clusters' ? 'cluster' : 'overlay';
+  if (leavesInventory(o)) return o.status === 'changed' ? 'changed, removed from the inventory' : 'removed from the inventory';
   switch (o.status) {
     case 'added':
-      return 'new overlay';
+      return `new ${what}`;
     case 'removed':
-      return 'overlay removed';
+      return `${what} removed`;
     case 'failed':
       return 'render failed';
     case 'unchanged':
@@ -71,16 +77,42 @@ function statusCell(o: OverlayDiff): string {
   }
 }
 
-function summaryTable(report: DiffReport): string {
-  const rows = report.overlays.map((o) => {
+/** Above this many targets, rows that read the same are one row listing the targets. */
+const TABLE_ROWS = 20;
+/** Names listed per group before "and N more". */
+const MAX_NAMES = 100;
+
+function summaryTable(view: FleetView): string {
+  const cells = (o: OverlayDiff) => {
     const c = countChanges(o);
-    return `| ${escapeCell(o.name)} | ${statusCell(o)} | ${c.added} | ${c.removed} | ${c.changed} | ${o.warnings.length ? `⚠️ ${o.warnings.length}` : '0'} |`;
-  });
-  return ['| Overlay | Status | Added | Removed | Changed | Warnings |', '|---|---|---:|---:|---:|---:|', ...rows].join('\n');
+    return `${statusCell(o, view.noun)} | ${c.added} | ${c.removed} | ${c.changed} | ${o.warnings.length ? `⚠️ ${o.warnings.length}` : '0'}`;
+  };
+  const first = view.noun === 'clusters' ? 'Cluster' : view.noun === 'overlays' ? 'Overlay' : 'Target';
+  const header = [`| ${first} | Status | Added | Removed | Changed | Warnings |`, '|---|---|---:|---:|---:|---:|'];
+  if (view.targets.length <= TABLE_ROWS) return [...header, ...view.targets.map((o) => `| ${escapeCell(o.name)} | ${cells(o)} |`)].join('\n');
+  const rows = new Map<string, string[]>();
+  for (const o of view.targets) rows.set(cells(o), [...(rows.get(cells(o)) ?? []), o.name]);
+  const lines = [...rows.entries()].map(([row, names]) => `| ${escapeCell(names.length > 1 ? `${listTargets(names, Number.NaN, MAX_NAMES)} (${names.length})` : names[0]!)} | ${row} |`);
+  return [...header, ...lines].join('\n');
+}
+
+function summaryLine(view: FleetView): string {
+  const total = view.targets.length;
+  const by = (status: OverlayDiff['status']) => view.targets.filter((t) => isChanging(t) && t.status === status && !leavesInventory(t)).length;
+  const leaving = view.targets.filter(leavesInventory).length;
+  const parts = [`${by('changed')} changed`, `${by('added')} added`, `${by('removed')} removed`, `${leaving} removed from the inventory`, `${by('failed')} failed to render`].filter((p) => !p.startsWith('0 '));
+  return `**${view.changing.length} of ${total} ${view.noun} change**${parts.length ? ` (${parts.join(', ')})` : ''}; ${total - view.changing.length} unchanged.`;
 }
 
 export function warningLine(w: DiffWarning): string {
   return `- **${w.overlay}** · ${inline(w.object)} · \`${w.rule}\`: ${w.message}\n  **Way through:** ${w.remedy}`;
+}
+
+function warningGroupLine(g: WarningGroup, view: FleetView): string {
+  if (g.targets.length === 1) return warningLine(g.warning);
+  const w = g.warning;
+  const who = `${sameIn('warning', g.targets.length, view.targets.length, view.noun)}: ${listTargets(g.targets, view.targets.length, MAX_NAMES)}`;
+  return `- **${who}** · ${inline(w.object)} · \`${w.rule}\`: ${w.message}\n  **Way through:** ${w.remedy}`;
 }
 
 function header(report: DiffReport): string {
@@ -97,44 +129,70 @@ interface Budget {
   readonly omitted: Array<{ overlay: string; change: ObjectChange }>;
 }
 
-function overlaySection(o: OverlayDiff, budget: Budget): string | undefined {
-  if (o.status === 'unchanged' && o.failures.length === 0) return undefined;
-  const c = countChanges(o);
+/** Object blocks until the budget is spent, then one line naming the rest. */
+function blocks(changes: readonly ObjectChange[], where: string, shared: boolean, budget: Budget): string[] {
   const parts: string[] = [];
-  if (o.failures.length > 0) parts.push(failuresBlock(o));
   const left: ObjectChange[] = [];
-  for (const change of o.changes) {
-    const block = objectBlock(change);
+  for (const change of changes) {
+    const block = objectBlock(change, shared);
     if (block.length + 2 <= budget.remaining) {
       parts.push(block);
       budget.remaining -= block.length + 2;
     } else {
       left.push(change);
-      budget.omitted.push({ overlay: o.name, change });
+      budget.omitted.push({ overlay: where, change });
     }
   }
   if (left.length > 0) {
-    const names = left.slice(0, 20).map((ch) => `${inline(describeId(ch.id))} (${ch.change})`);
+    const names = left.slice(0, 20).map((ch) => `${inline(shared ? sharedView(ch).object : describeId(ch.id))} (${ch.change})`);
     parts.push(`_Left out to fit the comment limit: ${names.join(', ')}${left.length > 20 ? ` and ${left.length - 20} more` : ''}._\n`);
   }
-  const summary = `<b>${escapeCell(o.name)}</b> (${o.dir}): ${statusCell(o)}, ${c.added} added, ${c.removed} removed, ${c.changed} changed`;
+  return parts;
+}
+
+function sharedSection(view: FleetView, budget: Budget): string | undefined {
+  if (view.shared.length === 0) return undefined;
+  const total = view.targets.length;
+  const sections = view.shared.map((g) => {
+    const title = `${sameIn(g.changes.length === 1 ? 'change' : 'changes', g.targets.length, total, view.noun)}: ${listTargets(g.targets, total, MAX_NAMES)}`;
+    const hashes = g.changes.some((c) => c.withoutHashes) ? '\n\n_Generated names are shown with `<hash>` for their hash suffix, which can differ per target._' : '';
+    const parts = blocks(g.changes, `${g.targets.length} ${view.noun}`, true, budget);
+    return `<details open><summary><b>${escapeCell(title)}</b> (${g.changes.length} object${g.changes.length === 1 ? '' : 's'})</summary>${hashes}\n\n${parts.join('\n')}\n</details>`;
+  });
+  return `### Changes shared by several ${view.noun}\n\n${sections.join('\n\n')}`;
+}
+
+function targetSection(o: OverlayDiff, view: FleetView, budget: Budget): string | undefined {
+  if (!isChanging(o)) return undefined;
+  const own = view.own.get(o.name) ?? [];
+  const sharedCount = o.changes.length - own.length;
+  // A target whose every change is shown above needs no section of its own (the table counts it).
+  if (own.length === 0 && o.failures.length === 0 && (o.status === 'changed' || sharedCount > 0 || o.changes.length === 0)) return undefined;
+  const c = countChanges(o);
+  const parts: string[] = [];
+  if (o.failures.length > 0) parts.push(failuresBlock(o));
+  parts.push(...blocks(own, o.name, false, budget));
+  const shared = sharedCount > 0 ? `; ${sharedCount} of them shared, shown above` : '';
+  const summary = `<b>${escapeCell(o.name)}</b> (${o.dir}): ${statusCell(o, view.noun)}, ${c.added} added, ${c.removed} removed, ${c.changed} changed${shared}`;
   return `<details><summary>${summary}</summary>\n\n${parts.join('\n')}\n</details>`;
 }
 
-function render(report: DiffReport, objectBudget: number, hint: string, maxWarnings: number): { text: string; omitted: number } {
-  const warnings = report.overlays.flatMap((o) => o.warnings);
-  const parts = [header(report), summaryTable(report)];
-  if (warnings.length > 0) {
-    const shown = warnings.slice(0, maxWarnings).map(warningLine);
-    if (warnings.length > maxWarnings) shown.push(`- … and ${warnings.length - maxWarnings} more warnings: ${hint}.`);
+function render(report: DiffReport, view: FleetView, objectBudget: number, hint: string, maxWarnings: number): { text: string; omitted: number } {
+  const parts = [header(report), summaryLine(view), summaryTable(view)];
+  if (view.warnings.length > 0) {
+    const shown = view.warnings.slice(0, maxWarnings).map((g) => warningGroupLine(g, view));
+    if (view.warnings.length > maxWarnings) shown.push(`- … and ${view.warnings.length - maxWarnings} more warnings: ${hint}.`);
     parts.push(`### ⚠️ Warnings\n\n${shown.join('\n')}`);
   } else if (report.overlays.some((o) => o.changes.length > 0)) {
     parts.push('No change here needs special handling on sync.');
   }
   const budget: Budget = { remaining: objectBudget, omitted: [] };
-  const sections = report.overlays.map((o) => overlaySection(o, budget)).filter((s): s is string => s !== undefined);
-  if (sections.length > 0) parts.push(`### Changes by overlay\n\n${sections.join('\n\n')}`);
-  else parts.push('No overlay renders differently.');
+  const shared = sharedSection(view, budget);
+  if (shared) parts.push(shared);
+  const sections = view.targets.map((o) => targetSection(o, view, budget)).filter((s): s is string => s !== undefined);
+  const singular = view.noun === 'clusters' ? 'cluster' : view.noun === 'overlays' ? 'overlay' : 'target';
+  if (sections.length > 0) parts.push(`### Changes by ${singular}\n\n${sections.join('\n\n')}`);
+  else if (!shared) parts.push(`No ${singular} renders differently.`);
   if (budget.omitted.length > 0) parts.push(`> [!NOTE]\n> ${budget.omitted.length} object diffs were left out to stay under GitHub's comment limit: ${hint}.`);
   return { text: `${parts.join('\n\n')}\n`, omitted: budget.omitted.length };
 }
@@ -143,17 +201,18 @@ function render(report: DiffReport, objectBudget: number, hint: string, maxWarni
 export function formatMarkdown(report: DiffReport, options: MarkdownOptions = {}): string {
   const limit = options.limit ?? DEFAULT_LIMIT;
   const hint = options.fullDiffHint ?? DEFAULT_HINT;
-  const full = render(report, Number.POSITIVE_INFINITY, hint, Number.POSITIVE_INFINITY);
+  const view = groupReport(report);
+  const full = render(report, view, Number.POSITIVE_INFINITY, hint, Number.POSITIVE_INFINITY);
   if (full.text.length <= limit) return full.text;
   // Shrink the budget for object diffs until the fixed parts and the "left out" notes fit too.
   let maxWarnings = 50;
   let objectBudget = limit;
   for (let attempt = 0; attempt < 20; attempt++) {
-    const { text } = render(report, objectBudget, hint, maxWarnings);
+    const { text } = render(report, view, objectBudget, hint, maxWarnings);
     if (text.length <= limit) return text;
     objectBudget = Math.max(0, objectBudget - (text.length - limit) - 512);
     if (objectBudget === 0) maxWarnings = Math.max(5, Math.floor(maxWarnings / 2));
   }
-  const fallback = `${header(report)}\n\nThe diff is too large for a comment: ${hint}.\n`;
+  const fallback = `${header(report)}\n\n${summaryLine(view)}\n\nThe diff is too large for a comment: ${hint}.\n`;
   return fallback;
 }

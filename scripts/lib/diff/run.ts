@@ -3,11 +3,14 @@
 import path from 'node:path';
 import { DEFAULT_CONCURRENCY } from '../concurrency.ts';
 import { EXIT_USAGE, UserError } from '../errors.ts';
-import { changedPaths, hasKustomizationAt, ignoredPaths, kustomizationDirsAt, mergeBase, repositoryRoot, resolveCommit, withWorktree } from '../git.ts';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { changedPaths, hasKustomizationAt, ignoredPaths, kustomizationDirsAt, mergeBase, repositoryRoot, resolveCommit, showFile, withWorktree } from '../git.ts';
 import type { Kustomize } from '../kustomize.ts';
 import { kustomizationFileIn, listOverlays, type Overlay } from '../overlays.ts';
 import { parseObjects, renderOverlays } from '../render.ts';
 import { diffOverlay } from './engine.ts';
+import { naturalCompare } from './group.ts';
 import { findOverlayInputs, inputsTouched } from './inputs.ts';
 import { serverWarnings, type ServerCheckSettings, type ServerTarget } from './server.ts';
 import type { DiffReport, OverlayDiff } from './types.ts';
@@ -35,9 +38,41 @@ interface Plan {
   readonly inHead: boolean;
   /** Nothing the overlay reads changed: neither side needs rendering. */
   readonly skip: boolean;
+  /** Its cluster is in the base inventory and not in the head's. */
+  readonly removedFromInventory: boolean;
 }
 
 const OVERLAYS = 'overlays';
+/** The fleet's cluster directories (scripts/lib/fleet: clusters/<name>/, listed in clusters/inventory.yaml). */
+const CLUSTERS = 'clusters';
+const INVENTORY = `${CLUSTERS}/inventory.yaml`;
+
+/**
+ * The cluster names of an inventory text (`clusters: [{name: ...}]`), tolerantly: the fleet
+ * command checks the file; here a broken or missing one only means no cluster was removed.
+ */
+export function inventoryNames(text: string | undefined): Set<string> {
+  try {
+    const data = text === undefined ? undefined : (parse(text) as { clusters?: unknown } | null);
+    const entries = Array.isArray(data?.clusters) ? data.clusters : [];
+    return new Set(entries.flatMap((e: unknown) => (e !== null && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string' ? [(e as { name: string }).name] : [])));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Clusters listed in the base inventory and not in the head's, by their directory (`clusters/<name>`). */
+async function removedFromInventory(repo: string, baseCommit: string, headCommit: string | undefined): Promise<Set<string>> {
+  const at = async (commit: string | undefined) => {
+    try {
+      return commit ? await showFile(repo, commit, INVENTORY) : await readFile(path.join(repo, INVENTORY), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const [base, head] = await Promise.all([at(baseCommit), at(headCommit)]).then(([b, h]) => [inventoryNames(b), inventoryNames(h)]);
+  return new Set([...base!].filter((name) => !head!.has(name)).map((name) => `${CLUSTERS}/${name}`));
+}
 
 function toPosix(p: string): string {
   return p.split(path.sep).join('/');
@@ -46,10 +81,17 @@ function toPosix(p: string): string {
 async function selectOverlayDirs(repo: string, baseCommit: string, headCommit: string | undefined, args: readonly string[], cwd: string): Promise<Array<{ rel: string; inBase: boolean; inHead: boolean }>> {
   const inHead = async (rel: string) => (headCommit ? hasKustomizationAt(repo, headCommit, rel) : kustomizationFileIn(path.join(repo, rel)) !== undefined);
   if (args.length === 0) {
-    const baseDirs = await kustomizationDirsAt(repo, baseCommit, OVERLAYS);
-    const headDirs = headCommit ? await kustomizationDirsAt(repo, headCommit, OVERLAYS) : listOverlays(path.join(repo, OVERLAYS)).map((o) => toPosix(path.relative(repo, o.dir)));
-    const all = [...new Set([...baseDirs, ...headDirs])].sort();
-    if (all.length === 0) throw new UserError(`no overlays: neither side has a directory with a kustomization.yaml under ${OVERLAYS}/.`, EXIT_USAGE);
+    // Every overlay and every cluster directory of the fleet, on either side.
+    const dirsAt = async (top: string) => {
+      const baseDirs = await kustomizationDirsAt(repo, baseCommit, top);
+      const headDirs = headCommit ? await kustomizationDirsAt(repo, headCommit, top) : listOverlays(path.join(repo, top)).map((o) => toPosix(path.relative(repo, o.dir)));
+      return { baseDirs, headDirs };
+    };
+    const [overlays, clusters] = await Promise.all([dirsAt(OVERLAYS), dirsAt(CLUSTERS)]);
+    const baseDirs = [...overlays.baseDirs, ...clusters.baseDirs];
+    const headDirs = [...overlays.headDirs, ...clusters.headDirs];
+    const all = [...new Set([...baseDirs, ...headDirs])].sort(naturalCompare);
+    if (all.length === 0) throw new UserError(`no overlays: neither side has a directory with a kustomization.yaml under ${OVERLAYS}/ or ${CLUSTERS}/.`, EXIT_USAGE);
     return all.map((rel) => ({ rel, inBase: baseDirs.includes(rel), inHead: headDirs.includes(rel) }));
   }
   const problems: string[] = [];
@@ -85,10 +127,17 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffReport> {
 
   return withOptionalWorktree(repo, headCommit, async (headWorktree) => {
     const headTree = headWorktree ?? repo;
-    const plans: Plan[] = selected.map(({ rel, inBase, inHead }) => {
-      const skip = inBase && inHead && !inputsTouched(findOverlayInputs(headTree, path.join(headTree, rel), isIgnored), changed);
-      return { rel, name: path.posix.basename(rel), inBase, inHead, skip };
+    const leaving = await removedFromInventory(repo, baseCommit, headCommit);
+    // Targets by their directory's name, unless two share it (overlays/x and clusters/x): then by path.
+    const basenames = selected.map(({ rel }) => path.posix.basename(rel));
+    const plans: Plan[] = selected.map(({ rel, inBase, inHead }, i) => {
+      const removed = inBase && leaving.has(rel);
+      // A cluster leaving the inventory is rendered on the base side even when its files did not change: its prune list is the warning.
+      const skip = inBase && inHead && !removed && !inputsTouched(findOverlayInputs(headTree, path.join(headTree, rel), isIgnored), changed);
+      const name = basenames.filter((b) => b === basenames[i]).length > 1 ? rel : basenames[i]!;
+      return { rel, name, inBase, inHead, skip, removedFromInventory: removed };
     });
+    plans.sort((a, b) => naturalCompare(a.name, b.name) || naturalCompare(a.rel, b.rel));
     const needBase = plans.some((p) => p.inBase && !p.skip);
     const overlays = await withOptionalWorktree(repo, needBase ? baseCommit : undefined, (baseTree) => renderBoth(options, plans, headTree, baseTree));
     return {
@@ -148,6 +197,7 @@ async function renderBoth(options: RunDiffOptions, plans: readonly Plan[], headT
     const diff = diffOverlay({
       name: plan.name,
       dir: plan.rel,
+      ...(plan.removedFromInventory ? { removedFromInventory: true } : {}),
       ...(base && 'objects' in base ? { base: base.objects } : {}),
       ...(head && 'objects' in head ? { head: head.objects } : {}),
     });
