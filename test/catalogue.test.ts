@@ -5,7 +5,7 @@ import path from 'node:path';
 import { $ } from 'zx/core';
 import { describe, expect, it } from 'vitest';
 import { generateCatalogue, pickDump } from '../scripts/lib/catalogue/generate.ts';
-import { parseSchemaModule } from '../scripts/lib/catalogue/erlang.ts';
+import { type ErlModule, parseSchemaModule, resolveRemoteFields } from '../scripts/lib/catalogue/erlang.ts';
 import { parseDumpType, parseErlType } from '../scripts/lib/catalogue/types.ts';
 import { type Catalogue, loadCatalogue, lookupEnv } from '../scripts/lib/model/emqx-catalogue.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
@@ -257,6 +257,43 @@ describe('catalogue generator', () => {
     expect(parseErlType('some_module:opaque()')).toEqual({ kind: 'value', type: { kind: 'any' } });
     const m = parseSchemaModule('x.erl', 'fields("a") ->\n    [{"b", sc(boolean(), #{desc => "has {\\"c\\", sc(x)} in it"})}].\n');
     expect(m.structs.get('a')!.fields.map((f) => [f.name, f.line])).toEqual([['b', 2]]);
+  });
+});
+
+describe('the Erlang schema reader', () => {
+  it('follows the ways EMQX builds field lists: splices, one-field functions in a list, remote functions, and knows when it cannot name them', () => {
+    const a = parseSchemaModule(
+      'apps/a/src/a_schema.erl',
+      [
+        '-module(a_schema).',
+        'fields("http") ->',
+        '    [',
+        '        enable(true),',
+        '        {"bind", sc(integer(), #{default => 18083})}',
+        '        | common()',
+        '    ];',
+        'fields("gw") ->',
+        '    b_schema:gateway_common_options() ++ [{"x", sc(boolean(), #{})}];',
+        'fields("rates") ->',
+        '    [{Name, sc(string(), #{})} || Name <- names()].',
+        '',
+        '-spec enable(boolean()) -> tuple().',
+        'enable(Bool) ->',
+        '    {"enable", ?HOCON(boolean(), #{default => Bool, importance => ?IMPORTANCE_HIDDEN})}.',
+        '',
+        'common() ->',
+        '    [{"backlog", sc(pos_integer(), #{default => 1024})}].',
+        '',
+      ].join('\n'),
+    );
+    const b = parseSchemaModule('apps/b/src/b_schema.erl', '-module(b_schema).\ngateway_common_options() ->\n    [{"enable", sc(boolean(), #{default => true})}].\n');
+    const modules = new Map<string, ErlModule>([['a_schema', a], ['b_schema', b]]);
+    resolveRemoteFields(modules);
+    const names = (s: string) => modules.get('a_schema')!.structs.get(s)!.fields.map((f) => `${f.name}${f.hidden ? ' (hidden)' : ''}:${f.line}`);
+    expect(names('http')).toEqual(['bind:5', 'enable (hidden):15', 'backlog:18']);
+    expect(names('gw')).toEqual(['x:9', 'enable:3']);
+    expect(a.structs.get('rates')).toMatchObject({ fields: [], partial: true });
+    expect(a.structs.get('http')!.partial).toBe(false);
   });
 });
 

@@ -179,6 +179,8 @@ export function buildCatalogue(input: BuildInput): Catalogue {
           return;
         }
         for (const f of struct.fields) placeErl(join(p, f.name), f, m!, depth + 1, kind);
+        // Fields the reader could not name (built by a comprehension): accept what is below.
+        if (struct.partial) paths.get(p)!.open = true;
         return;
       }
       case 'map': {

@@ -23,12 +23,25 @@ export interface ErlStruct {
   readonly name: string;
   readonly line: number;
   readonly fields: readonly ErlField[];
+  /** Fields it builds in a way the reader cannot name (`[{Name, ...} || Name <- ...]`): more may exist. */
+  readonly partial: boolean;
+  /** Functions of other modules whose fields it splices in (`emqx_gateway_schema:gateway_common_options()`). */
+  readonly remote: ReadonlyArray<{ readonly module: string; readonly fn: string }>;
+}
+
+/** What a function body contributes to a field list. */
+interface BodyFields {
+  readonly fields: ErlField[];
+  partial: boolean;
+  readonly remote: Array<{ module: string; fn: string }>;
 }
 
 export interface ErlModule {
   readonly module: string;
   readonly file: string;
-  readonly structs: ReadonlyMap<string, ErlStruct>;
+  readonly structs: Map<string, ErlStruct>;
+  /** The fields each function of the module returns (for other modules' remote splices). */
+  readonly functionFields: (fn: string) => BodyFields | undefined;
   /** `roots()` (all its clauses), as fields. */
   readonly roots: readonly ErlField[];
 }
@@ -189,7 +202,7 @@ function parseField(name: string, expr: string, line: number): ErlField {
 const FIELD_NAME = /^\{\s*(?:"([A-Za-z0-9_]+)"|'([A-Za-z0-9_]+)'|([a-z][A-Za-z0-9_]*))\s*,/;
 
 /** The field tuples directly inside the lists of a clause body (not the tuples nested in their types or options). */
-function fieldsOf(text: string, from: number, to: number): ErlField[] {
+function fieldsOf(text: string, from: number, to: number, onUnnamed: () => void = () => {}): ErlField[] {
   const fields: ErlField[] = [];
   const stack: string[] = [];
   let inString = false;
@@ -215,7 +228,7 @@ function fieldsOf(text: string, from: number, to: number): ErlField[] {
       if (name) {
         const rest = tuple.slice(name[0].length, -1);
         fields.push(parseField(name[1] ?? name[2] ?? name[3]!, rest, lineAt(text, i)));
-      }
+      } else if (/^\{\s*(?:[A-Z_][A-Za-z0-9_]*|\?[A-Z_]+)\s*,/.test(tuple)) onUnnamed();
       i = end - 1;
       continue;
     }
@@ -225,10 +238,13 @@ function fieldsOf(text: string, from: number, to: number): ErlField[] {
   return fields;
 }
 
-/** Local functions called at the top of a clause body (outside any bracket): `mqtt_general() ++ mqtt_session()`. */
-function splicedCalls(text: string, from: number, to: number): string[] {
-  const names: string[] = [];
-  let depth = 0;
+/**
+ * Functions called where their result becomes part of a field list: at the top of a clause body
+ * (`mqtt_general() ++ mqtt_session()`) or as an element of its list (`[enable(true), bind(18083) | common()]`).
+ */
+function callsIn(text: string, from: number, to: number): Array<{ module?: string; fn: string }> {
+  const calls: Array<{ module?: string; fn: string }> = [];
+  const stack: string[] = [];
   let inString = false;
   for (let i = from; i < to; i++) {
     const c = text[i]!;
@@ -237,16 +253,24 @@ function splicedCalls(text: string, from: number, to: number): string[] {
       else if (c === '"') inString = false;
       continue;
     }
+    if (c === '$') {
+      i += text[i + 1] === '\\' ? 2 : 1;
+      continue;
+    }
     if (c === '"') inString = true;
-    else if (OPEN.has(c)) depth++;
-    else if (CLOSE[c] !== undefined) depth--;
-    else if (depth === 0 && /[a-z]/.test(c) && !/[A-Za-z0-9_:?]/.test(text[i - 1] ?? ' ')) {
-      const m = /^([a-z][A-Za-z0-9_]*)\s*\(/.exec(text.slice(i, i + 80));
-      if (m && text[i + m[1]!.length] !== ':') names.push(m[1]!);
-      if (m) i += m[1]!.length - 1;
+    else if (OPEN.has(c)) stack.push(c);
+    else if (CLOSE[c] !== undefined) stack.pop();
+    else if (stack.every((x) => x === '[') && /[a-z]/.test(c) && !/[A-Za-z0-9_:?#.]/.test(text[i - 1] ?? ' ')) {
+      const m = /^([a-z][A-Za-z0-9_]*)(?::([a-z][A-Za-z0-9_]*))?\s*\(/.exec(text.slice(i, i + 120));
+      if (m) {
+        calls.push(m[2] ? { module: m[1]!, fn: m[2] } : { fn: m[1]! });
+        i += m[0].length - 2;
+      } else {
+        while (i + 1 < to && /[A-Za-z0-9_]/.test(text[i + 1]!)) i++;
+      }
     }
   }
-  return names;
+  return calls;
 }
 
 /** Reads one schema module. */
@@ -265,16 +289,36 @@ export function parseSchemaModule(file: string, source: string): ErlModule {
   const functions = new Map<string, typeof clauses>();
   for (const c of clauses) functions.set(c.name, [...(functions.get(c.name) ?? []), c]);
 
-  // A clause's fields: its own list, and those of the local functions it splices in (`++`).
-  const bodyFields = (start: number, end: number, seen: Set<string>): ErlField[] => {
-    const own = fieldsOf(text, start, end);
-    for (const name of splicedCalls(text, start, end)) {
-      if (seen.has(name) || name === 'fields' || !functions.has(name)) continue;
-      seen.add(name);
-      for (const c of functions.get(name)!) own.push(...bodyFields(c.start, c.end, seen));
+  // A clause's fields: its own list, those of the local functions it splices in (`++`) or lists
+  // (a function returning one field tuple, `enable(true)`), and the remote ones it names.
+  const bodyFields = (start: number, end: number, seen: Set<string>): BodyFields => {
+    const out: BodyFields = { fields: [], partial: false, remote: [] };
+    const body = text.slice(start, end).trim();
+    if (body.startsWith('{')) {
+      // The function is one field: `enable(Bool) -> {"enable", ?HOCON(...)}.`
+      const tupleEnd = matching(body, 0);
+      const name = FIELD_NAME.exec(body.slice(0, tupleEnd));
+      if (name) out.fields.push(parseField(name[1] ?? name[2] ?? name[3]!, body.slice(name[0].length, tupleEnd - 1), lineAt(text, start + text.slice(start, end).indexOf('{'))));
+      return out;
     }
-    return own;
+    out.fields.push(...fieldsOf(text, start, end, () => (out.partial = true)));
+    for (const call of callsIn(text, start, end)) {
+      if (call.module !== undefined) {
+        if (call.module !== 'emqx_schema_hooks' && call.module !== module && call.fn !== 'fields') out.remote.push({ module: call.module, fn: call.fn });
+        if (call.module !== module) continue;
+      }
+      if (seen.has(call.fn) || call.fn === 'fields' || !functions.has(call.fn)) continue;
+      seen.add(call.fn);
+      for (const c of functions.get(call.fn)!) {
+        const inner = bodyFields(c.start, c.end, seen);
+        out.fields.push(...inner.fields);
+        out.remote.push(...inner.remote);
+        out.partial ||= inner.partial;
+      }
+    }
+    return out;
   };
+  const dedupe = (fields: ErlField[]) => fields.filter((f, i) => fields.findIndex((g) => g.name === f.name) === i);
 
   const structs = new Map<string, ErlStruct>();
   const roots: ErlField[] = [];
@@ -284,11 +328,16 @@ export function parseSchemaModule(file: string, source: string): ErlModule {
       if (!name) continue;
       const structName = name[1] ?? name[2] ?? name[3]!;
       const previous = structs.get(structName);
-      const all = [...(previous?.fields ?? []), ...bodyFields(c.start, c.end, new Set())];
+      const found = bodyFields(c.start, c.end, new Set());
       // Clauses chosen by argument (`backend_fields(builtin_local, _)`, `(builtin_raft, _)`) are all
       // spliced in; the first of a name is kept.
-      const fields = all.filter((f, i) => all.findIndex((g) => g.name === f.name) === i);
-      structs.set(structName, { name: structName, line: previous?.line ?? c.line, fields });
+      structs.set(structName, {
+        name: structName,
+        line: previous?.line ?? c.line,
+        fields: dedupe([...(previous?.fields ?? []), ...found.fields]),
+        partial: (previous?.partial ?? false) || found.partial,
+        remote: [...(previous?.remote ?? []), ...found.remote],
+      });
     } else if (c.name === 'roots') {
       roots.push(...fieldsOf(text, c.start, c.end));
       // `roots() -> [a, b]`: bare atoms are roots whose struct has the same name.
@@ -296,7 +345,47 @@ export function parseSchemaModule(file: string, source: string): ErlModule {
       if (list) for (const atom of list[1]!.split(',').map((x) => x.trim()).filter(Boolean)) roots.push({ name: atom, line: lineAt(text, c.start), typeExpr: `ref("${atom}")`, hidden: false, deprecated: false, aliases: [] });
     }
   }
-  return { module, file, structs, roots };
+  const functionFields = (fn: string): BodyFields | undefined => {
+    const found = functions.get(fn);
+    if (!found) return undefined;
+    const out: BodyFields = { fields: [], partial: false, remote: [] };
+    for (const c of found) {
+      const inner = bodyFields(c.start, c.end, new Set([fn]));
+      out.fields.push(...inner.fields);
+      out.remote.push(...inner.remote);
+      out.partial ||= inner.partial;
+    }
+    return { ...out, fields: dedupe(out.fields) };
+  };
+  return { module, file, structs, roots, functionFields };
+}
+
+/**
+ * Adds to each struct the fields of the other modules' functions it splices in
+ * (`emqx_gateway_schema:gateway_common_options()`), now that every module is read.
+ */
+export function resolveRemoteFields(modules: ReadonlyMap<string, ErlModule>): void {
+  for (const m of modules.values()) {
+    for (const [name, struct] of m.structs) {
+      if (struct.remote.length === 0) continue;
+      const fields = [...struct.fields];
+      let partial = struct.partial;
+      const queue = [...struct.remote];
+      const seen = new Set<string>();
+      while (queue.length > 0) {
+        const call = queue.shift()!;
+        const key = `${call.module}:${call.fn}`;
+        if (seen.has(key) || seen.size > 20) continue;
+        seen.add(key);
+        const target = modules.get(call.module)?.functionFields(call.fn);
+        if (!target) continue;
+        fields.push(...target.fields);
+        queue.push(...target.remote);
+        partial ||= target.partial;
+      }
+      m.structs.set(name, { ...struct, fields: fields.filter((f, i) => fields.findIndex((g) => g.name === f.name) === i), partial });
+    }
+  }
 }
 
 /** The modules named in `-define(MERGED_CONFIGS, [...])` for an edition (`{mod, ce}` entries only count for ce). */

@@ -10,7 +10,7 @@ import { filesAt, resolveCommit, showFile } from '../git.ts';
 import { type Catalogue, CATALOGUE_DIR, catalogueFile } from '../model/emqx-catalogue.ts';
 import { displayPath } from '../paths.ts';
 import { buildCatalogue, type DumpField, serializeCatalogue, type Supplement } from './build.ts';
-import { type ErlModule, mergedConfigs, parseSchemaModule } from './erlang.ts';
+import { type ErlModule, mergedConfigs, parseSchemaModule, resolveRemoteFields } from './erlang.ts';
 
 export interface GenerateOptions {
   /** An emqx-docs checkout (bare or not) or a dump file (`hocon-ce-v5.8.7-en.json`). */
@@ -86,6 +86,7 @@ async function readModules(repo: string, commit: string): Promise<{ modules: Map
   const modules = new Map<string, ErlModule>();
   const parsed = await mapConcurrent(files, 8, async (file) => parseSchemaModule(file, await showFile(repo, commit, file)));
   for (const m of parsed) modules.set(m.module, m);
+  resolveRemoteFields(modules);
   return { modules, files };
 }
 
