@@ -119,6 +119,17 @@ describeWithControlPlane('diff --server and the static analysis agree', () => {
     expect(w!.remedy).toBe(statics[0]!.remedy);
   });
 
+  it('applies the production overlay (custom resources on the pinned CRDs, outside-git Secrets) without a false warning', async () => {
+    const rendered = (await renderRepoOverlays()).get('production')!;
+    const head = structuredClone(rendered);
+    sts(head).spec.replicas = 5;
+    expect(findWarnings('production', rendered, head)).toEqual([]);
+    const [warnings] = await serverWarnings([{ name: 'production', base: rendered, head }], { controlPlane: cp, secrets: loadValidateConfig().externalSecrets, namespaceLabels: () => LABELS });
+    expect(warnings).toEqual([]);
+    const kinds = JSON.parse(await cp.kubectlOk(['get', 'certificates,externalsecrets,podmonitors', '-n', 'emqx-production', '-o', 'json'])) as { items: K8sObject[] };
+    expect([...new Set(kinds.items.map((o) => o.kind))].sort()).toEqual(['Certificate', 'ExternalSecret', 'PodMonitor']);
+  }, 120_000);
+
   it.each(CASES.filter((c) => !c.refused).map((c) => [c.name] as const))('%s: accepted by both, no warning from either', (name) => {
     expect(fromStatic.get(name)).toEqual([]);
     expect(fromServer.get(name)).toEqual([]);

@@ -6,7 +6,7 @@
 // no target changed.
 import { recreateRemedy } from './danger.ts';
 import { deepEqual } from './normalize.ts';
-import { describeId, idOf } from './objects.ts';
+import { describeId, groupOf, idOf } from './objects.ts';
 import { pairObjects } from './pair.ts';
 import { MASK, redactSecretNameHashes } from './mask.ts';
 import type { DiffWarning } from './types.ts';
@@ -57,7 +57,12 @@ export async function serverWarnings(targets: readonly ServerTarget[], settings:
   const log = settings.log ?? (() => {});
   const cp = settings.controlPlane ?? (await startControlPlane({ log: (line) => log(`control plane: ${line}`) }));
   try {
-    if (!settings.controlPlane) await installPinnedCrds(cp);
+    if (targets.some((t) => [...t.base, ...t.head].some(isCustomResource)) && !withCrds.has(cp)) {
+      const began = Date.now();
+      await installPinnedCrds(cp);
+      withCrds.add(cp);
+      log(`pinned CRDs installed in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    }
     const used = new Set<string>();
     for (const target of targets) {
       const began = Date.now();
@@ -69,6 +74,15 @@ export async function serverWarnings(targets: readonly ServerTarget[], settings:
   }
   return result;
 }
+
+/** Groups Kubernetes serves itself; anything else needs a CRD. */
+function isCustomResource(object: K8sObject): boolean {
+  const group = groupOf(String(object.apiVersion ?? ''));
+  return !(group === '' || group.endsWith('.k8s.io') || ['apps', 'batch', 'policy', 'autoscaling'].includes(group));
+}
+
+/** Control planes that have the pinned CRDs: they cost seconds, so only a diff with custom resources installs them, once. */
+const withCrds = new WeakSet<ControlPlane>();
 
 function namespacesOf(objects: readonly K8sObject[]): string[] {
   return [...new Set(objects.map((o) => o.metadata?.namespace).filter((n): n is string => typeof n === 'string' && n !== ''))].sort();
