@@ -138,6 +138,9 @@ describeWithControlPlane('the ways through an immutable change, on a real API se
 
     const commands = kubectlLinesIn('README.md', '### When the diff warns of an immutable field');
     expect(commands).toEqual([['-n', ns, 'delete', 'statefulset', 'emqx', '--cascade=orphan']]);
+    // docs/gitops.md prints the same command for any overlay.
+    const guide = kubectlLinesIn('docs/gitops.md', '## When the diff warns of an immutable field').map((c) => c.map((a) => a.replace('emqx-<overlay>', ns)));
+    expect(guide).toEqual(commands);
     for (const c of commands) expect((await kubectl(c)).exitCode).toBe(0);
     expect((await sync(head)).exitCode).toBe(0);
 
@@ -179,6 +182,9 @@ describeWithControlPlane('the ways through an immutable change, on a real API se
     expect(kubectlCommands(warning!.remedy)).toEqual([['delete', 'statefulset', 'emqx', '-n', ns, '--cascade=orphan'], ['replace']]);
     expect(warning!.remedy).toContain('Use the orphan delete.');
 
+    // docs/diff.md's table prints it with placeholders.
+    const table = readFileSync(path.join(REPO_ROOT, 'docs', 'diff.md'), 'utf8');
+    expect(table).toContain(`\`${['kubectl', ...kubectlCommands(warning!.remedy)[0]!].join(' ').replace(' emqx ', ' <name> ').replace(ns, '<ns>')}\``);
     expect((await kubectl(kubectlCommands(warning!.remedy)[0]!)).exitCode).toBe(0);
     expect((await sync(head)).exitCode).toBe(0);
     const newSts = await uidOf('statefulset', 'emqx', ns);
@@ -228,6 +234,9 @@ describeWithControlPlane('the ways through an immutable change, on a real API se
     const [warning] = findWarnings('deployment-ip', base, head).filter((w) => w.rule === 'immutable-field');
     const commands = kubectlCommands(warning!.remedy);
     expect(commands).toEqual([['delete', 'deployment', 'emqx', '-n', ns, '--cascade=orphan'], ['get', 'replicasets', '-n', ns], ['replace']]);
+    // docs/gitops.md prints the same command for any overlay.
+    const guide = readFileSync(path.join(REPO_ROOT, 'docs', 'gitops.md'), 'utf8');
+    expect(guide).toContain(`\`${['kubectl', ...commands[0]!].join(' ').replace(ns, 'emqx-<overlay>')}\``);
     const oldReplicaSet = (await json(['get', 'replicasets', '-n', ns])).items[0].metadata.name as string;
     expect((await kubectl(commands[0]!)).exitCode).toBe(0);
     expect((await sync(head)).exitCode).toBe(0);

@@ -38,7 +38,7 @@ function hookExit(): void {
   process.on('exit', killEverything);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      process.stderr.write(`\n${signal}: stopping the control plane\n`);
+      if (live.size > 0 || tempDirs.size > 0) process.stderr.write(`\n${signal}: stopping the control plane\n`);
       killEverything();
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
