@@ -231,7 +231,8 @@ function kubeconfigFor(server: string, pki: Pki): unknown {
   };
 }
 
-function fakeNode(name: string, zone: string): unknown {
+/** A Node object kwok manages (FAKE_NODE_ANNOTATION), in `zone`. */
+export function fakeNode(name: string, zone: string): unknown {
   const capacity = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' };
   return {
     apiVersion: 'v1',

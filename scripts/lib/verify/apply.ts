@@ -1,0 +1,67 @@
+// Server-side apply, as Argo CD (ServerSideApply=true) and Flux apply: field manager
+// argocd-controller. The render goes in as one batch; when the server rejects the batch or warns,
+// every object is applied again on its own, so that each rejection and warning is tied to its object.
+import { stringify } from 'yaml';
+import type { ControlPlane } from '../control-plane/start.ts';
+import type { K8sObject } from '../model/object.ts';
+
+export const FIELD_MANAGER = 'argocd-controller';
+
+export interface ObjectAnswer {
+  readonly object: K8sObject;
+  /** The server's words, as kubectl prints them. */
+  readonly message: string;
+}
+
+export interface ApplyOutcome {
+  readonly rejected: readonly ObjectAnswer[];
+  readonly warnings: readonly ObjectAnswer[];
+}
+
+export function toYamlStream(objects: readonly K8sObject[]): string {
+  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+}
+
+const WARNING_LINE = /^Warning: (.*)$/gm;
+
+function warningsIn(stderr: string): string[] {
+  return [...stderr.matchAll(WARNING_LINE)].map((m) => m[1]!.trim());
+}
+
+/** kubectl's error, without its warnings and the `error when ... "STDIN"` preamble it adds. */
+export function serverMessage(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('Warning: '))
+    .join('\n')
+    .replace(/error when (?:creating|patching|applying patch)[^:]*"STDIN":\s*/g, '')
+    .trim();
+}
+
+export async function serverSideApply(cp: ControlPlane, objects: readonly K8sObject[], fieldManager: string = FIELD_MANAGER): Promise<ApplyOutcome> {
+  if (objects.length === 0) return { rejected: [], warnings: [] };
+  const argv = ['apply', '--server-side', `--field-manager=${fieldManager}`, '-f', '-'];
+  const batch = await cp.kubectl(argv, { input: toYamlStream(objects) });
+  if (batch.exitCode === 0 && warningsIn(batch.stderr).length === 0) return { rejected: [], warnings: [] };
+  const rejected: ObjectAnswer[] = [];
+  const warnings: ObjectAnswer[] = [];
+  for (const object of objects) {
+    const one = await cp.kubectl(argv, { input: toYamlStream([object]) });
+    for (const w of warningsIn(one.stderr)) warnings.push({ object, message: w });
+    if (one.exitCode !== 0) rejected.push({ object, message: serverMessage(one.stderr) || `kubectl exited ${one.exitCode}` });
+  }
+  return { rejected, warnings };
+}
+
+/**
+ * The field a rejection names (`spec.ports[1]`, `metadata.labels`) and the value it quotes, so the
+ * finding can point at the source line. Undefined when the message names none.
+ */
+export function rejectedField(message: string): { path?: string; value?: string } {
+  const path = '((?:[A-Za-z][\\w-]*)(?:\\.[A-Za-z][\\w-]*|\\[\\d+\\])*)';
+  // Validation: `X "name" is invalid: spec.ports[1].name: ...`; server-side apply's own merge:
+  // `failed to create typed patch object (...): .spec.ports: duplicate entries for key ...`.
+  const field = (new RegExp(`is invalid: \\[?${path}: `).exec(message) ?? new RegExp(`typed patch object \\([^)]*\\): \\.${path}: `).exec(message))?.[1];
+  const value = /(?:Invalid|Duplicate|Unsupported) value: "([^"]{3,})"/.exec(message)?.[1];
+  return { ...(field ? { path: field } : {}), ...(value ? { value } : {}) };
+}
