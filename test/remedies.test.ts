@@ -17,7 +17,6 @@ import { loadValidateConfig } from '../scripts/lib/validate/config.ts';
 import { describeWithControlPlane } from './helpers/control-plane.ts';
 import { only, renderRepoOverlays } from './helpers/render.ts';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the scenarios edit rendered objects */
 type Objects = K8sObject[];
 const WAIT_MS = 90_000;
 

@@ -15,7 +15,28 @@ type Field = {
   readonly defaultValue?: unknown;
   /** When only some changes are refused; default: any change. */
   readonly refused?: (base: unknown, head: unknown) => boolean;
+  /** The value as the server stores it (its defaults filled in), before comparing. */
+  readonly normalize?: (value: unknown) => unknown;
 };
+
+/**
+ * A claim template as the server stores it: `apiVersion`, `kind` and `volumeMode: Filesystem` are
+ * filled in when left out, so writing or dropping them is no change (checked on 1.37).
+ */
+function storedClaimTemplates(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  return value.map((t) => {
+    if (t === null || typeof t !== 'object') return t;
+    const { apiVersion, kind, status: _status, ...rest } = t as Record<string, unknown>;
+    const spec = (rest.spec ?? {}) as Record<string, unknown>;
+    return {
+      ...(apiVersion === undefined || apiVersion === 'v1' ? {} : { apiVersion }),
+      ...(kind === undefined || kind === 'PersistentVolumeClaim' ? {} : { kind }),
+      ...rest,
+      spec: { ...spec, volumeMode: spec.volumeMode ?? 'Filesystem' },
+    };
+  });
+}
 
 /**
  * The server keeps an allocated cluster IP when the applied object leaves the field out (it copies the
@@ -26,7 +47,7 @@ const clusterIpRefused = (base: unknown, head: unknown): boolean => head !== und
 /** Fields the API server refuses to update, per kind (what this repository's objects can change). */
 const IMMUTABLE_FIELDS: Readonly<Record<string, readonly Field[]>> = {
   StatefulSet: [
-    { path: ['spec', 'volumeClaimTemplates'], label: 'spec.volumeClaimTemplates' },
+    { path: ['spec', 'volumeClaimTemplates'], label: 'spec.volumeClaimTemplates', normalize: storedClaimTemplates },
     { path: ['spec', 'serviceName'], label: 'spec.serviceName' },
     { path: ['spec', 'selector'], label: 'spec.selector' },
     { path: ['spec', 'podManagementPolicy'], label: 'spec.podManagementPolicy', defaultValue: 'OrderedReady' },
@@ -88,7 +109,8 @@ const CLAIM_CLASS_REMEDY =
 function immutableFieldWarnings(overlay: string, base: K8sObject, head: K8sObject): DiffWarning[] {
   const fields = IMMUTABLE_FIELDS[head.kind] ?? [];
   const changed = fields.filter((f) => {
-    const [b, h] = [get(base, f.path) ?? f.defaultValue, get(head, f.path) ?? f.defaultValue];
+    const stored = (o: K8sObject) => (f.normalize ?? ((v: unknown) => v))(get(o, f.path) ?? f.defaultValue);
+    const [b, h] = [stored(base), stored(head)];
     return f.refused ? f.refused(b, h) : !deepEqual(b, h);
   });
   if (changed.length === 0) return [];
