@@ -1,5 +1,7 @@
 // Peak memory of a command and everything it starts, read from /proc while it runs (Linux only):
-// the node process, its largest kustomize child, and all of them together at the worst moment.
+// the node process, its largest kustomize child, and all of them together at the worst moment;
+// and the CPU time of the whole tree (bash's `times`), which other load on the machine changes
+// far less than the wall-clock time.
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { $ } from 'zx';
@@ -59,9 +61,26 @@ function descendants(root: number): Proc[] {
 }
 
 /** Runs `argv` in `cwd`, sampling its process tree every `intervalMs`; exit codes in `okCodes` count as success. */
-export async function measure(argv: readonly string[], cwd: string, okCodes: readonly number[] = [0], intervalMs = 40): Promise<{ ms: number; peak: PeakMemory; stdout: string }> {
+export interface Measured {
+  /** Wall-clock milliseconds. */
+  readonly ms: number;
+  /** User + system CPU milliseconds of the command and every process it waited for. */
+  readonly cpuMs: number;
+  readonly peak: PeakMemory;
+  readonly stdout: string;
+}
+
+/** `times` prints the shell's own and its children's user and system time: `0m5.570s 0m0.790s`. */
+function childrenCpuMs(stderr: string): number {
+  const lines = stderr.trimEnd().split('\n');
+  const match = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(lines.at(-1) ?? '');
+  if (!match) throw new Error(`no CPU times in: ${lines.slice(-3).join(' | ')}`);
+  return (Number(match[1]) * 60 + Number(match[2]) + Number(match[3]) * 60 + Number(match[4])) * 1000;
+}
+
+export async function measure(argv: readonly string[], cwd: string, okCodes: readonly number[] = [0], intervalMs = 40): Promise<Measured> {
   const started = performance.now();
-  const running = $({ cwd, quiet: true, nothrow: true })`${argv}`;
+  const running = $({ cwd, quiet: true, nothrow: true })`bash -c ${'"$@"; rc=$?; times >&2; exit $rc'} bash ${argv}`;
   const hwm = new Map<number, { comm: string; kib: number }>();
   let totalKiB = 0;
   let atOnce = 0;
@@ -92,5 +111,5 @@ export async function measure(argv: readonly string[], cwd: string, okCodes: rea
   await sampler;
   if (!okCodes.includes(out.exitCode ?? -1)) throw new Error(`${argv.join(' ')} exited ${out.exitCode}:\n${out.stderr.slice(0, 2000)}`);
   const largest = (comm: RegExp) => Math.max(0, ...[...hwm.values()].filter((p) => comm.test(p.comm)).map((p) => p.kib)) / 1024;
-  return { ms, stdout: out.stdout, peak: { nodeMiB: largest(/^(node|MainThread)$/), kustomizeMiB: largest(/^kustomize$/), kustomizeAtOnce: atOnce, totalMiB: totalKiB / 1024 } };
+  return { ms, cpuMs: childrenCpuMs(out.stderr), stdout: out.stdout, peak: { nodeMiB: largest(/^(node|MainThread)$/), kustomizeMiB: largest(/^kustomize$/), kustomizeAtOnce: atOnce, totalMiB: totalKiB / 1024 } };
 }

@@ -158,18 +158,13 @@ async function renderBoth(options: RunDiffOptions, plans: readonly Plan[], headT
     if (plan.inBase && baseTree) jobs.push({ plan, side: 'base', overlay: { name: plan.name, dir: path.join(baseTree, plan.rel) } });
     if (plan.inHead) jobs.push({ plan, side: 'head', overlay: { name: plan.name, dir: path.join(headTree, plan.rel) } });
   }
-  // Each side renders in batches (several overlays per kustomize process, see render.ts), the two
-  // sides at the same time. Not one call for both: the same overlay on both sides yields the same
-  // objects, which kustomize refuses to put into one batch.
-  const renderSide = (side: 'base' | 'head') =>
-    renderOverlays(
-      options.kustomize,
-      jobs.filter((j) => j.side === side).map((j) => j.overlay),
-      { batch: true, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY },
-    );
-  const sides = await Promise.all([renderSide('base'), renderSide('head')]);
-  const rendered = sides.flatMap((s) => s.rendered);
-  const failures = sides.flatMap((s) => s.failures);
+  // Both sides in one call, in batches (several overlays per kustomize process, see render.ts):
+  // an overlay's base and head, like a fleet's clusters, share object ids, which the batches allow.
+  const { rendered, failures } = await renderOverlays(
+    options.kustomize,
+    jobs.map((j) => j.overlay),
+    { batch: true, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY },
+  );
   const results = new Map<Overlay, SideResult>();
   for (const r of rendered) {
     try {
