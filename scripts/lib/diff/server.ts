@@ -126,7 +126,7 @@ async function attempt(cp: ControlPlane, object: K8sObject, dryRun: boolean): Pr
 }
 
 /** A Secret's values (and their base64) never reach a message, whatever the server quoted. */
-function withoutSecretValues(message: string, object: K8sObject): string {
+export function withoutSecretValues(message: string, object: K8sObject): string {
   if (object.kind !== 'Secret') return message;
   const values: string[] = [];
   for (const field of ['data', 'stringData']) {
@@ -142,7 +142,8 @@ function withoutSecretValues(message: string, object: K8sObject): string {
 
 const IMMUTABLE = /field is immutable|may not change once set|Forbidden: updates to [a-z]+ spec for fields other than|cannot change roleRef|is immutable/i;
 
-function warningFor(target: string, raw: K8sObject, shown: K8sObject, message: string, before: string): DiffWarning {
+/** The warning for a refusal of `raw`, named as `shown` (its generated Secret names redacted, as in the rest of the diff). */
+export function rejectionWarning(target: string, raw: K8sObject, shown: K8sObject, message: string, before = ''): DiffWarning {
   let text = withoutSecretValues(message, raw);
   if (raw.metadata.name !== shown.metadata.name) text = text.split(raw.metadata.name).join(shown.metadata.name);
   return {
@@ -174,7 +175,7 @@ async function checkTarget(cp: ControlPlane, target: ServerTarget, settings: Ser
       // Which objects: one at a time (the batch's errors do not always name theirs).
       const rejected = await mapConcurrent(target.base, KUBECTL_CONCURRENCY, async (object) => {
         const refusal = await attempt(cp, object, false);
-        return refusal === undefined ? undefined : warningFor(target.name, object, shownBase.get(object)!, refusal, 'the base render (before this change) is rejected too, so the head was compared with what did apply: ');
+        return refusal === undefined ? undefined : rejectionWarning(target.name, object, shownBase.get(object)!, refusal, 'the base render (before this change) is rejected too, so the head was compared with what did apply: ');
       });
       warnings.push(...rejected.filter((w): w is DiffWarning => w !== undefined));
     }
@@ -184,7 +185,7 @@ async function checkTarget(cp: ControlPlane, target: ServerTarget, settings: Ser
   const rejected = await mapConcurrent(toCheck, KUBECTL_CONCURRENCY, async (pair) => {
     const head = pair.head!;
     const refusal = await attempt(cp, head, true);
-    return refusal === undefined ? undefined : warningFor(target.name, head, shownHead.get(head)!, refusal, '');
+    return refusal === undefined ? undefined : rejectionWarning(target.name, head, shownHead.get(head)!, refusal, '');
   });
   warnings.push(...rejected.filter((w): w is DiffWarning => w !== undefined));
   return warnings;
