@@ -97,6 +97,8 @@ await runMain(async () => {
     const code = tally(reports).errors > 0 ? EXIT_FINDINGS : EXIT_OK;
     if (values.keep) {
       keep = true;
+      // The report first, then how to reach what is kept.
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
       log(
         [
           '',

@@ -59,7 +59,7 @@ describeWithControlPlane('npm run verify on a control plane', () => {
     await cp?.stop();
   });
 
-  const findingsOf = (reports: OverlayReport[], name: string): Finding[] => reports.find((r) => r.overlay.name === name)!.findings;
+  const findingsOf = (reports: OverlayReport[], name: string): readonly Finding[] => reports.find((r) => r.overlay.name === name)!.findings;
 
   it('passes every real overlay, with discovery checked the way EMQX does it', () => {
     expect(real.map((r) => r.overlay.name)).toEqual(['deployment-ip', 'production', 'single-node', 'statefulset-hostname-pvc']);
