@@ -116,6 +116,22 @@ describe('grouping the same change across clusters', () => {
   });
 });
 
+describe('a fleet whose clusters all change differently', () => {
+  it('still fits one comment, keeps the summary, and names the clusters whose diffs it left out', () => {
+    const big = (name: string, v: string) => configMap('emqx-site', Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`KEY_${k}`, `${name}-${v}-${'x'.repeat(20)}`])));
+    const overlays = Array.from({ length: 200 }, (_, i) => `site-${i + 1}`).map((name) => diffOverlay({ name, dir: `clusters/${name}`, base: [big(name, 'old')], head: [big(name, 'new')] }));
+    const md = formatMarkdown(report(overlays));
+    expect(md.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
+    expect(md).toContain('**200 of 200 clusters change** (200 changed); 0 unchanged.');
+    expect(md).not.toContain('too large for a comment');
+    expect(md).toMatch(/_Left out to fit the comment limit, every diff of its own for \d+ clusters \(the table counts them\): site-\d+, /);
+    expect(md).toMatch(/> \d+ object diffs were left out to stay under GitHub's comment limit/);
+    // What is shown comes first in natural order: site-1, site-2, ... before site-10.
+    expect(md.indexOf('<b>site-2</b>')).toBeGreaterThan(0);
+    expect(md.indexOf('<b>site-2</b>')).toBeLessThan(md.indexOf('<b>site-10</b>'));
+  });
+});
+
 describe('a cluster that goes away', () => {
   const sts = (extra: Record<string, unknown>, annotations?: Record<string, string>): K8sObject => {
     const s = statefulSet('emqx-env', '1Gi', { volumeClaimTemplates: [{ metadata: { name: 'emqx-data' } }], ...extra });

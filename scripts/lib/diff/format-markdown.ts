@@ -127,6 +127,8 @@ function failuresBlock(o: OverlayDiff): string {
 interface Budget {
   remaining: number;
   readonly omitted: Array<{ overlay: string; change: ObjectChange }>;
+  /** Targets none of whose own diffs fit: named once in the closing note instead of a section each. */
+  readonly omittedTargets: string[];
 }
 
 /** Object blocks until the budget is spent, then one line naming the rest. */
@@ -171,7 +173,13 @@ function targetSection(o: OverlayDiff, view: FleetView, budget: Budget): string 
   const c = countChanges(o);
   const parts: string[] = [];
   if (o.failures.length > 0) parts.push(failuresBlock(o));
-  parts.push(...blocks(own, o.name, false, budget));
+  const before = budget.omitted.length;
+  const shown = blocks(own, o.name, false, budget);
+  if (o.failures.length === 0 && own.length > 0 && budget.omitted.length - before === own.length) {
+    budget.omittedTargets.push(o.name);
+    return undefined;
+  }
+  parts.push(...shown);
   const shared = sharedCount > 0 ? `; ${sharedCount} of them shared, shown above` : '';
   const summary = `<b>${escapeCell(o.name)}</b> (${o.dir}): ${statusCell(o, view.noun)}, ${c.added} added, ${c.removed} removed, ${c.changed} changed${shared}`;
   return `<details><summary>${summary}</summary>\n\n${parts.join('\n')}\n</details>`;
@@ -186,13 +194,16 @@ function render(report: DiffReport, view: FleetView, objectBudget: number, hint:
   } else if (report.overlays.some((o) => o.changes.length > 0)) {
     parts.push('No change here needs special handling on sync.');
   }
-  const budget: Budget = { remaining: objectBudget, omitted: [] };
+  const budget: Budget = { remaining: objectBudget, omitted: [], omittedTargets: [] };
   const shared = sharedSection(view, budget);
   if (shared) parts.push(shared);
   const sections = view.targets.map((o) => targetSection(o, view, budget)).filter((s): s is string => s !== undefined);
   const singular = view.noun === 'clusters' ? 'cluster' : view.noun === 'overlays' ? 'overlay' : 'target';
   if (sections.length > 0) parts.push(`### Changes by ${singular}\n\n${sections.join('\n\n')}`);
   else if (!shared) parts.push(`No ${singular} renders differently.`);
+  if (budget.omittedTargets.length > 0) {
+    parts.push(`_Left out to fit the comment limit, every diff of its own for ${budget.omittedTargets.length} ${view.noun} (the table counts them): ${listTargets(budget.omittedTargets, Number.NaN, MAX_NAMES)}._`);
+  }
   if (budget.omitted.length > 0) parts.push(`> [!NOTE]\n> ${budget.omitted.length} object diffs were left out to stay under GitHub's comment limit: ${hint}.`);
   return { text: `${parts.join('\n\n')}\n`, omitted: budget.omitted.length };
 }

@@ -81,5 +81,6 @@ export function countChanges(overlay: OverlayDiff): Record<ChangeKind, number> {
 }
 
 export function hasChanges(report: DiffReport): boolean {
-  return report.overlays.some((o) => o.status === 'added' || o.status === 'removed' || o.changes.length > 0);
+  // A cluster leaving the inventory changes what its controller does, even if its render does not.
+  return report.overlays.some((o) => o.status === 'added' || o.status === 'removed' || o.changes.length > 0 || o.prune !== undefined);
 }
