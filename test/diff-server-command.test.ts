@@ -2,6 +2,7 @@
 // kustomize and a real control plane. The server's warning stands beside the static one, and a
 // diff with nothing changed starts no control plane at all.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
@@ -61,7 +62,14 @@ describeWithControlPlane('npm run diff -- --server', () => {
     const server = pvc!.warnings[1]!;
     expect(server.message).toMatch(new RegExp(`^${SERVER_SAID} The StatefulSet "emqx" is invalid: spec.volumeClaimTemplates: Invalid value: .*: field is immutable$`));
     expect(server.remedy).toContain('kubectl delete statefulset emqx -n emqx-pvc --cascade=orphan');
-    expect(out.stderr).toMatch(/diff --server: control plane: control plane on https:\/\/127\.0\.0\.1:\d+ in [\d.]+ s/);
+    const port = Number(/diff --server: control plane: control plane on https:\/\/127\.0\.0\.1:(\d+) in [\d.]+ s/.exec(out.stderr)?.[1]);
+    expect(port).toBeGreaterThan(0);
     expect(out.stderr).toMatch(/diff --server: pvc: checked on the API server in [\d.]+ s/);
+    // Torn down when the command ends: nothing listens on its API server's port any more.
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => resolve('connected'));
+      socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    expect(answer).toBe('ECONNREFUSED');
   }, 120_000);
 });

@@ -187,7 +187,15 @@ describeWithControlPlane('the ways through an immutable change, on a real API se
     expect((await kubectl(kubectlCommands(warning!.remedy)[0]!)).exitCode).toBe(0);
     expect((await sync(head)).exitCode).toBe(0);
     const newSts = await uidOf('statefulset', 'emqx', ns);
-    const after = await ready(ns, 3, (p) => ([...p.values()].every((x) => x.env.EXTRA_SETTING === 'on' && x.owner === newSts) ? true : 'rolling'));
+    // One pod at a time: while the template rolls, never fewer than two brokers are Ready.
+    let fewestReady = 3;
+    await waitUntil('the new pod template on every pod', WAIT_MS, async () => {
+      const now = await pods(ns);
+      fewestReady = Math.min(fewestReady, [...now.values()].filter((p) => p.ready).length);
+      return [...now.values()].filter((x) => x.ready && x.env.EXTRA_SETTING === 'on' && x.owner === newSts).length === 3 ? true : 'rolling';
+    }, 100);
+    expect(fewestReady).toBeGreaterThanOrEqual(2);
+    const after = await ready(ns, 3);
     for (const [name, pod] of before) {
       // Replaced (new pod template), under the same name, on the same claim.
       expect(after.get(name)!.uid).not.toBe(pod.uid);
