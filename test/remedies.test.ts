@@ -19,6 +19,8 @@ import { only, renderRepoOverlays } from './helpers/render.ts';
 
 type Objects = K8sObject[];
 const WAIT_MS = 90_000;
+/** A scenario waits for pods several times: room for a loaded 2-core machine. */
+const TEST_MS = 240_000;
 
 interface Pod {
   uid: string;
@@ -163,7 +165,7 @@ describeWithControlPlane('the ways through an immutable change, on a real API se
     await ready(ns, 4);
     const sizes = Object.fromEntries([...(await claims(ns))].map(([name, c]) => [name, c.size]));
     expect(sizes).toEqual({ 'emqx-data-emqx-0': '10Gi', 'emqx-data-emqx-1': '10Gi', 'emqx-data-emqx-2': '10Gi', 'emqx-data-emqx-3': '20Gi' });
-  });
+  }, TEST_MS);
 
   it("the diff's remedy for a StatefulSet, run as printed: the orphan delete, then the new pod template rolls onto the same claims", async () => {
     const ns = 'emqx-remedy-rolls';
@@ -203,7 +205,7 @@ describeWithControlPlane('the ways through an immutable change, on a real API se
     }
     const claimsAfter = await claims(ns);
     for (const [name, c] of claimsBefore) expect(claimsAfter.get(name)).toEqual(c);
-  });
+  }, TEST_MS);
 
   it("plain `kubectl replace` (Argo CD's Replace=true) is rejected like the apply; `kubectl replace --force` (Force=true,Replace=true) recreates every pod", async () => {
     const ns = 'emqx-remedy-replace';
@@ -226,7 +228,7 @@ describeWithControlPlane('the ways through an immutable change, on a real API se
     for (const [name, pod] of before) expect(after.get(name)!.uid).not.toBe(pod.uid);
     const claimsAfter = await claims(ns);
     for (const [name, c] of claimsBefore) expect(claimsAfter.get(name)).toEqual(c);
-  });
+  }, TEST_MS);
 
   it("the diff's remedy for a Deployment selector, run as printed: the old pods keep running until the new ReplicaSet's are Ready", async () => {
     const ns = 'emqx-remedy-deployment';
@@ -256,7 +258,7 @@ describeWithControlPlane('the ways through an immutable change, on a real API se
     expect(replicaSets.filter((r) => !r.metadata.ownerReferences?.length).map((r) => r.metadata.name)).toEqual([oldReplicaSet]);
     const running = await pods(ns);
     for (const [name, pod] of before) expect(running.get(name)?.uid).toBe(pod.uid);
-  });
+  }, TEST_MS);
 
   it("the diff's remedy for a Service clusterIP and a RoleBinding roleRef, run as printed: delete, then the sync recreates it", async () => {
     const ns = 'emqx-remedy-recreate';
@@ -278,5 +280,5 @@ describeWithControlPlane('the ways through an immutable change, on a real API se
     expect(synced.stderr).toBe('');
     expect((await json(['get', 'service', 'emqx', '-n', ns])).spec.clusterIP).toBe('None');
     expect((await json(['get', 'rolebinding', 'emqx-discovery', '-n', ns])).roleRef.name).toBe('emqx-discovery-2');
-  });
+  }, TEST_MS);
 });
