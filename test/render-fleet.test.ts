@@ -109,6 +109,19 @@ describe('batched rendering of identical-id directories', () => {
     expect(byName.get('site-5')).not.toMatch(/emqx-secrets-[a-z0-9]{10}/);
   });
 
+  it('finds a broken directory in a batch by halving it, and reports it alone', { timeout: TIMEOUT }, async () => {
+    const kustomize = await findKustomize();
+    const root = await tempDir();
+    const overlays = (await fleet(root, 12)).filter((o) => !['site-2', 'site-4', 'site-8'].includes(o.name));
+    await writeFile(path.join(overlays[5]!.dir, 'kustomization.yaml'), '---\nresources:\n  - missing.yaml\n');
+    const [alone, batched] = await Promise.all([renderOverlays(kustomize, overlays), renderOverlays(kustomize, overlays, { batch: true, concurrency: 1 })]);
+    expect(batched.failures.map((f) => f.overlay.name)).toEqual([overlays[5]!.name]);
+    expect(batched.failures[0]!.message).toBe(alone.failures[0]!.message);
+    expect(batched.rendered.map((r) => r.yaml)).toEqual(alone.rendered.map((r) => r.yaml));
+    // One batch of nine, then halves down to the broken one: fewer builds than one per directory.
+    expect(batched.stats.processes).toBeLessThan(overlays.length + 1);
+  });
+
   it('keeps the repository overlays byte-identical too (distinct namespaces)', { timeout: TIMEOUT }, async () => {
     const kustomize = await findKustomize();
     const overlays = ['single-node', 'deployment-ip', 'statefulset-hostname-pvc', 'production'].map((name) => ({ name, dir: path.join(REPO_ROOT, 'overlays', name) }));

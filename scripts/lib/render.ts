@@ -30,7 +30,10 @@ export interface RenderFailure {
 export interface RenderResult {
   readonly rendered: RenderedOverlay[];
   readonly failures: RenderFailure[];
-  /** How many kustomize processes ran, and how many overlays of a batch were rendered alone (for benchmarks and tests). */
+  /**
+   * How many kustomize processes ran, and how many overlays were rendered alone because their
+   * batched output could not be proven exact (for benchmarks and tests).
+   */
   readonly stats: { readonly processes: number; readonly renderedAlone: number };
 }
 
@@ -50,8 +53,8 @@ export interface RenderOptions extends BuildOptions {
    * wrapper that marks its objects (an annotation, to split the output) and prefixes their names,
    * so that overlays whose objects have the same ids (a fleet's cluster directories, each for
    * another cluster) fit in one build; both are removed again (see memberKustomization). A batch
-   * that fails is rendered again overlay by overlay, so every failure is still reported against
-   * its own overlay; an overlay whose batched output cannot be proven byte-identical to its own
+   * that fails is halved until the broken overlay renders alone, so every failure is still
+   * reported against its own overlay; an overlay whose batched output cannot be proven byte-identical to its own
    * `kustomize build` is rendered alone as well.
    */
   readonly batch?: boolean;
@@ -70,12 +73,19 @@ export async function renderOverlays(k: Kustomize, overlays: readonly Overlay[],
     return result.ok ? { overlay, yaml: result.yaml } : { overlay, message: explainRenderFailure(overlay, result.message) };
   };
   const batched = async (group: readonly Overlay[]): Promise<Array<RenderedOverlay | RenderFailure>> => {
-    const results = group.length > 1 ? await renderBatch(build, group, options) : undefined;
-    // A failed batch, or a member whose batched output is not provably exact: render alone.
+    if (group.length === 1) return [await single(group[0]!)];
+    const results = await renderBatch(build, group, options);
+    if (!results) {
+      // The batch does not build (an overlay in it is broken): halve it, so that one broken overlay
+      // costs a few builds rather than one per member, and is finally rendered alone for its message.
+      const half = Math.ceil(group.length / 2);
+      return [...(await batched(group.slice(0, half))), ...(await batched(group.slice(half)))];
+    }
+    // A member whose batched output is not provably exact renders alone.
     return mapConcurrent(group, 1, async (overlay, i) => {
-      const done = results?.[i];
+      const done = results[i];
       if (done) return done;
-      if (group.length > 1) stats.renderedAlone++;
+      stats.renderedAlone++;
       return single(overlay);
     });
   };
