@@ -234,7 +234,7 @@ describe('npm run diff on a fleet', () => {
     expect(byName.get('site-1')).toMatchObject({ status: 'unchanged', notRendered: true, warnings: [] });
     // site-2's files did not change: it is rendered anyway, for what its Application leaving prunes.
     expect(byName.get('site-2')!.prune!.reasons).toEqual(['removed-from-inventory']);
-    expect(byName.get('site-2')!.warnings[0]!.message).toContain('its cluster is removed from the inventory (clusters/inventory.yaml)');
+    expect(byName.get('site-2')!.warnings[0]!.message).toContain('site-2 goes away (its entry in clusters/inventory.yaml is removed)');
     expect(byName.get('site-3')!.status).toBe('removed');
     expect(byName.get('site-3')!.prune!.reasons).toEqual(['directory-deleted']);
     expect(byName.get('site-3')!.warnings[0]!.message).toMatch(/its directory clusters\/site-3 is deleted\): .*deletes on that cluster 1 ConfigMap \(emqx-env-[a-z0-9]{10}\), 1 NetworkPolicy \(emqx\), 1 PodDisruptionBudget \(emqx\), 2 Service \(emqx, emqx-headless\), 1 StatefulSet \(emqx\)/);
@@ -242,5 +242,6 @@ describe('npm run diff on a fleet', () => {
     // Three clusters and the four overlays.
     expect(md).toContain('**2 of 7 targets change** (1 removed, 1 removed from the inventory); 5 unchanged.');
     expect(md).toContain('| site-2 | removed from the inventory | 0 | 0 | 0 | ⚠️ 1 |');
+    expect(md).toMatch(/\| site-3 \| cluster removed \| 0 \| \d+ \| 0 \| ⚠️ 2 \|/);
   });
 });

@@ -60,8 +60,8 @@ function objectBlock(change: ObjectChange, shared = false): string {
   return `${head}\n\n${fence(view.diff, 'diff')}\n`;
 }
 
-function statusCell(o: OverlayDiff, noun: FleetView['noun'] = 'overlays'): string {
-  const what = noun === 'clusters' ? 'cluster' : 'overlay';
+function statusCell(o: OverlayDiff): string {
+  const what = o.dir.startsWith('clusters/') ? 'cluster' : 'overlay';
   if (leavesInventory(o)) return o.status === 'changed' ? 'changed, removed from the inventory' : 'removed from the inventory';
   switch (o.status) {
     case 'added':
@@ -85,7 +85,7 @@ const MAX_NAMES = 100;
 function summaryTable(view: FleetView): string {
   const cells = (o: OverlayDiff) => {
     const c = countChanges(o);
-    return `${statusCell(o, view.noun)} | ${c.added} | ${c.removed} | ${c.changed} | ${o.warnings.length ? `⚠️ ${o.warnings.length}` : '0'}`;
+    return `${statusCell(o)} | ${c.added} | ${c.removed} | ${c.changed} | ${o.warnings.length ? `⚠️ ${o.warnings.length}` : '0'}`;
   };
   const first = view.noun === 'clusters' ? 'Cluster' : view.noun === 'overlays' ? 'Overlay' : 'Target';
   const header = [`| ${first} | Status | Added | Removed | Changed | Warnings |`, '|---|---|---:|---:|---:|---:|'];
@@ -157,11 +157,11 @@ function sharedSection(view: FleetView, budget: Budget): string | undefined {
   const total = view.targets.length;
   const sections = view.shared.map((g) => {
     const title = `${sameIn(g.changes.length === 1 ? 'change' : 'changes', g.targets.length, total, view.noun)}: ${listTargets(g.targets, total, MAX_NAMES)}`;
-    const hashes = g.changes.some((c) => c.withoutHashes) ? '\n\n_Generated names are shown with `<hash>` for their hash suffix, which can differ per target._' : '';
     const parts = blocks(g.changes, `${g.targets.length} ${view.noun}`, true, budget);
-    return `<details open><summary><b>${escapeCell(title)}</b> (${g.changes.length} object${g.changes.length === 1 ? '' : 's'})</summary>${hashes}\n\n${parts.join('\n')}\n</details>`;
+    return `<details open><summary><b>${escapeCell(title)}</b> (${g.changes.length} object${g.changes.length === 1 ? '' : 's'})</summary>\n\n${parts.join('\n')}\n</details>`;
   });
-  return `### Changes shared by several ${view.noun}\n\n${sections.join('\n\n')}`;
+  const hashes = view.shared.some((g) => g.changes.some((c) => c.withoutHashes)) ? '_Generated names are shown with `<hash>` for their hash suffix, which can differ from one target to the next._\n\n' : '';
+  return `### Changes shared by several ${view.noun}\n\n${hashes}${sections.join('\n\n')}`;
 }
 
 function targetSection(o: OverlayDiff, view: FleetView, budget: Budget): string | undefined {
@@ -181,7 +181,7 @@ function targetSection(o: OverlayDiff, view: FleetView, budget: Budget): string 
   }
   parts.push(...shown);
   const shared = sharedCount > 0 ? `; ${sharedCount} of them shared, shown above` : '';
-  const summary = `<b>${escapeCell(o.name)}</b> (${o.dir}): ${statusCell(o, view.noun)}, ${c.added} added, ${c.removed} removed, ${c.changed} changed${shared}`;
+  const summary = `<b>${escapeCell(o.name)}</b> (${o.dir}): ${statusCell(o)}, ${c.added} added, ${c.removed} removed, ${c.changed} changed${shared}`;
   return `<details><summary>${summary}</summary>\n\n${parts.join('\n')}\n</details>`;
 }
 

@@ -130,7 +130,7 @@ export function pruneSummary(objects: readonly K8sObject[], reasons: PruneSummar
 }
 
 export function pruneWarning(target: string, dir: string, summary: PruneSummary): DiffWarning {
-  const why = summary.reasons.map((r) => (r === 'directory-deleted' ? `its directory ${dir} is deleted` : 'its cluster is removed from the inventory (clusters/inventory.yaml)')).join(' and ');
+  const why = summary.reasons.map((r) => (r === 'directory-deleted' ? `its directory ${dir} is deleted` : 'its entry in clusters/inventory.yaml is removed')).join(' and ');
   const objects = summary.deleted.map((k) => `${k.names.length} ${k.kind} (${k.names.join(', ')})`).join(', ');
   const state = (label: string, s: { survives: boolean; why: string }) => `${label}: ${s.survives ? 'kept' : 'LOST'} (${s.why}).`;
   return {
