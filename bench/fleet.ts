@@ -1,14 +1,15 @@
 // npm run bench:fleet
 // A fleet: 60 and 200 cluster directories (clusters/site-N/, each with its own files, built on the
 // real overlays, all with the same object ids), timed against plain sequential `kustomize build` of
-// the same directories in the same run. Goals: build <= 0.3x, validate <= 0.4x, diff after a base
-// change <= 0.5x of twice the sequential time (the diff renders both sides), in wall-clock time;
-// the CPU time of both sides beside it, which load from other processes disturbs less. Prints the peak memory
-// of each command at 200 clusters (node, the largest kustomize, the whole tree at once) and the
-// kustomize processes each command ran. The commands run as `npm run` runs them after the set-up
-// (the bundled commands, see scripts/lib/bundle.ts; bundled afresh into a temporary folder when
-// .tools/dist is older than the sources), from the fixture repository; BENCH_RUNS (default 1)
-// runs each that many times and keeps the best.
+// the same directories in the same run. Goals, in wall-clock time: build <= 0.3x, validate <= 0.4x,
+// diff after a base change <= 0.5x of twice the sequential time (the diff renders both sides).
+// Beside them the CPU time of both sides, which other load on the machine disturbs less. Then the
+// peak memory of each command (node, the largest kustomize, the whole process tree at once, and
+// how many kustomize processes ran at once), at 60 and at 200 clusters: flat is the goal. The
+// commands run as `npm run` runs them after the set-up (the bundled commands, see
+// scripts/lib/bundle.ts; bundled afresh into a temporary folder when .tools/dist is older than the
+// sources), from the fixture repository. BENCH_RUNS (default 1) runs each that many times and
+// keeps the best; BENCH_FLEET_SIZES (default 60,200) picks the fleet sizes.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { build as esbuild } from 'esbuild';
