@@ -22,6 +22,7 @@ import { serverSideApply, rejectedField, toYamlStream } from './apply.ts';
 import type { CheckContext, CheckFinding } from './checks.ts';
 import { installCrds } from './crds.ts';
 import { checkDiscovery, checkServiceAccount } from './discovery.ts';
+import { listJson } from './live.ts';
 import { namespaceLabels, type NamespaceLabels } from './namespaces.ts';
 import { ensureZones, zonesRequired } from './nodes.ts';
 import { VERIFY_RULES } from './rules.ts';
@@ -154,20 +155,39 @@ async function createNamespaces(cp: ControlPlane, targets: readonly Target[], la
   if (out.exitCode !== 0) throw new UserError(`could not create the namespaces ${namespaces.join(', ')} and their Secrets: ${out.stderr.trim()}`, EXIT_USAGE);
 }
 
-/** Deletes the namespaces and waits until they are gone (pods, claims and all). */
+/**
+ * Deletes the namespaces and waits until they are gone. The namespace controller backs off
+ * exponentially while anything with a finalizer is left (a claim waits for its pod), so the
+ * workloads, their pods (kwok runs no container to stop: at once) and the claims go first, and the
+ * namespace only once they are gone: then one pass of the controller empties it.
+ */
 async function deleteNamespaces(cp: ControlPlane, namespaces: readonly string[], timeoutMs: number): Promise<number> {
-  // The namespace controller waits out each pod's grace period; kwok runs no container to stop, so
-  // the workloads go first and then their pods at once.
+  const bound = Math.max(timeoutMs, 60_000);
+  const started = Date.now();
   for (const ns of namespaces) {
-    for (const plural of ['statefulsets', 'deployments']) await cp.api(`/apis/apps/v1/namespaces/${ns}/${plural}`, { method: 'DELETE', body: { propagationPolicy: 'Background' } });
+    for (const plural of ['statefulsets', 'deployments', 'replicasets']) await cp.api(`/apis/apps/v1/namespaces/${ns}/${plural}`, { method: 'DELETE', body: { propagationPolicy: 'Background' } });
     await cp.api(`/api/v1/namespaces/${ns}/pods`, { method: 'DELETE', body: { gracePeriodSeconds: 0 } });
-    await cp.api(`/api/v1/namespaces/${ns}`, { method: 'DELETE' });
+    await cp.api(`/api/v1/namespaces/${ns}/persistentvolumeclaims`, { method: 'DELETE' });
   }
-  return waitUntil(`namespaces ${namespaces.join(', ')} deleted`, Math.max(timeoutMs, 60_000), async () => {
+  await waitUntil(`pods and claims in ${namespaces.join(', ')} deleted`, bound, async () => {
+    const left: string[] = [];
+    for (const ns of namespaces) {
+      for (const kind of ['pods', 'persistentvolumeclaims']) {
+        const items = await listJson(cp, `/api/v1/namespaces/${ns}/${kind}`);
+        if (items.length > 0) left.push(`${items.length} ${kind} in ${ns}`);
+      }
+      // A pod the StatefulSet controller made before it saw the deletion.
+      await cp.api(`/api/v1/namespaces/${ns}/pods`, { method: 'DELETE', body: { gracePeriodSeconds: 0 } });
+    }
+    return left.length === 0 ? true : left.join(', ');
+  }, 100);
+  for (const ns of namespaces) await cp.api(`/api/v1/namespaces/${ns}`, { method: 'DELETE' });
+  await waitUntil(`namespaces ${namespaces.join(', ')} deleted`, bound, async () => {
     const left = [];
     for (const ns of namespaces) if ((await cp.api(`/api/v1/namespaces/${ns}`)).status !== 404) left.push(ns);
     return left.length === 0 ? true : `${left.join(', ')} still terminating`;
-  }, 250);
+  }, 100);
+  return Date.now() - started;
 }
 
 async function verifyTarget(cp: ControlPlane, target: Target, ctx: CheckContext): Promise<CheckFinding[]> {
