@@ -155,6 +155,9 @@ describe('the member prefix', () => {
     for (const name of ['007', 'yes', 'on', 'null', '1e3']) expect(undoMemberPrefix(`  name: qzkxwvbj1-${name}\n`, token, 1), name).toBeUndefined();
     expect(undoMemberPrefix('  name: qzkxwvbj1-a\n  secretName: qzkxwvbj12-emqx-secrets\n', token, 1)).toBeUndefined();
     expect(undoMemberPrefix('  qzkxwvbj1-007: x\n', token, 1)).toBeUndefined();
+    expect(undoMemberPrefix('  resourceNames: [qzkxwvbj1-a, qzkxwvbj1-007]\n', token, 1)).toBeUndefined();
+    expect(undoMemberPrefix('  resourceNames: [qzkxwvbj1-a, qzkxwvbj1-b]\n', token, 1)).toBe('  resourceNames: [a, b]\n');
+    expect(undoMemberPrefix('  name: "qzkxwvbj1-a: b"\n', token, 1)).toBe('  name: "a: b"\n');
     expect(undoMemberPrefix('  name: qzkxwvbj12-a\n', token, 12)).toBe('  name: a\n');
   });
 

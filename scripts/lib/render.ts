@@ -212,11 +212,12 @@ export function undoMemberPrefix(text: string, token: string, index: number): st
   let safe = true;
   const undone = text.replaceAll(prefix, (_match, offset: number) => {
     const before = text.slice(text.lastIndexOf('\n', offset - 1) + 1, offset);
-    // The prefix starts a scalar (a value after `key: ` or `- `, or a key): check what is left of it.
-    if (/(?:^|: |- )\s*$/.test(before) && !before.endsWith('"') && !before.endsWith("'")) {
+    // The prefix starts a plain scalar (a key, a value after `key: ` or `- `, an item of a flow
+    // collection): what is left of the scalar must still be one kustomize prints unquoted.
+    if (/(?:^|: |- |\[|\{|, )\s*$/.test(before)) {
       const end = text.indexOf('\n', offset);
       const rest = text.slice(offset + prefix.length, end < 0 ? undefined : end);
-      const scalar = /^\s*$/.test(before) ? rest.replace(/:(?: .*)?$/, '') : rest;
+      const scalar = rest.split(/: |:$|[,\]}]| #/)[0]!;
       if (!/^[a-z]/.test(scalar) || SPECIAL_WORDS.test(scalar)) safe = false;
     }
     return '';
