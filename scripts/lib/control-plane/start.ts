@@ -172,6 +172,11 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       // Virtual pod addresses: assigned to pods, never contacted.
       '--cidr=10.0.0.0/16',
       '--node-ip=10.0.0.1',
+      // Keep a Lease per node, renewed like a kubelet's. The heartbeat stage updates the Node's
+      // status only every 10 to 20 minutes and counts on the lease in between: without one, the
+      // node lifecycle controller marks every node NotReady (and every pod not Ready) after about
+      // 40 s, and kwok never makes those pods Ready again.
+      '--node-lease-duration-seconds=40',
       `--server-address=127.0.0.1:${kwokPort}`,
       ...KWOK_STAGES.flatMap((s) => ['-c', path.join(KWOK_STAGES_DIR, s)]),
     ]);
