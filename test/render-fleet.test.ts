@@ -122,12 +122,17 @@ describe('batched rendering of identical-id directories', () => {
     expect(batched.stats.processes).toBeLessThan(overlays.length + 1);
   });
 
-  it('keeps the repository overlays byte-identical too (distinct namespaces)', { timeout: TIMEOUT }, async () => {
+  it('keeps the repository overlays byte-identical too (distinct namespaces); a Component renders alone', { timeout: TIMEOUT }, async () => {
     const kustomize = await findKustomize();
     const overlays = ['single-node', 'deployment-ip', 'statefulset-hostname-pvc', 'production'].map((name) => ({ name, dir: path.join(REPO_ROOT, 'overlays', name) }));
-    const [alone, batched] = await Promise.all([renderOverlays(kustomize, overlays), renderOverlays(kustomize, overlays, { batch: true, concurrency: 1 })]);
+    const component = await tempDir();
+    await writeFile(path.join(component, 'kustomization.yaml'), '---\napiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [configmap.yaml]\n');
+    await writeFile(path.join(component, 'configmap.yaml'), '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n');
+    const targets = [...overlays, { name: 'component', dir: component }];
+    const [alone, batched] = await Promise.all([renderOverlays(kustomize, targets), renderOverlays(kustomize, targets, { batch: true, concurrency: 1 })]);
     expect(batched.rendered.map((r) => r.yaml)).toEqual(alone.rendered.map((r) => r.yaml));
-    expect(batched.stats).toEqual({ processes: 1, renderedAlone: 0 });
+    expect(batched.failures).toEqual(alone.failures);
+    expect(batched.stats).toEqual({ processes: 2, renderedAlone: 0 });
   });
 });
 

@@ -227,14 +227,15 @@ export function undoMemberPrefix(text: string, token: string, index: number): st
 
 /**
  * Overlays that must render alone: kustomize honours `sortOptions` only in the kustomization it
- * builds, so inside a batch the overlay's own order would be lost.
+ * builds, so inside a batch the overlay's own order would be lost; and a Component builds on its
+ * own but not as another kustomization's resource.
  */
 function needsOwnBuild(overlay: Overlay): boolean {
   const file = kustomizationFileIn(overlay.dir);
   if (!file) return true;
   try {
     const k = parse(readFileSync(file, 'utf8')) as unknown;
-    return k !== null && typeof k === 'object' && 'sortOptions' in k;
+    return k !== null && typeof k === 'object' && ('sortOptions' in k || (k as { kind?: unknown }).kind === 'Component');
   } catch {
     return true; // kustomize will say what is wrong with it, against this overlay alone
   }
