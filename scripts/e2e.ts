@@ -4,31 +4,36 @@
 // README says, then push an EMQX setting, a volumeClaimTemplates change and an overlay removal, and
 // check what Flux, the cluster and `npm run diff` make of each (docs/e2e.md).
 import { parseCommandLine } from './lib/cli.ts';
-import { EXIT_OK, UserError, EXIT_USAGE } from './lib/errors.ts';
+import { EXIT_OK, UsageError } from './lib/errors.ts';
 import { requireBinaries } from './lib/control-plane/binaries.ts';
 import { formatE2eReport } from './lib/e2e/format.ts';
 import { runE2e } from './lib/e2e/run.ts';
 import { runMain } from './lib/main.ts';
 
-const USAGE = `usage: npm run e2e
+const USAGE = `usage: npm run e2e [-- --format text|json]
 
 Starts a throw-away Kubernetes control plane and Flux on 127.0.0.1, serves a clone of this working
 tree over HTTP, bootstraps with \`kubectl apply -k gitops/flux\`, pushes three commits and checks
 what Flux deploys. Prints each stage with its time; stops everything it started, whatever happens.
 Needs \`npm run setup -- --control-plane\` once.
 
+  --format F   text (default), or json: the report on standard output, the stages on standard error
+
 exit codes: 0 passed, 1 a stage failed (what it waited for, Flux's conditions, the controllers'
 logs), 2 usage error or the control plane is not built`;
 
 await runMain(async () => {
-  const { values, positionals } = parseCommandLine(process.argv.slice(2), { help: { type: 'boolean', short: 'h' } }, USAGE);
+  const { values, positionals } = parseCommandLine(process.argv.slice(2), { format: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_OK;
   }
-  if (positionals.length > 0) throw new UserError(`unexpected argument ${positionals[0]}\n\n${USAGE}`, EXIT_USAGE);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE);
+  const format = values.format ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${format}: use text or json.`, USAGE);
   requireBinaries(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'source-controller', 'kustomize-controller']);
-  const report = await runE2e({ log: (line) => process.stdout.write(`${line}\n`) });
-  process.stdout.write(formatE2eReport(report));
+  const progress = format === 'json' ? process.stderr : process.stdout;
+  const report = await runE2e({ log: (line) => progress.write(`${line}\n`) });
+  process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatE2eReport(report));
   return EXIT_OK;
 });

@@ -172,3 +172,20 @@ export function inventoryPath(id: string): string | undefined {
   const prefix = entry[0] === '' ? '/api/v1' : `/apis/${entry[0]}/${version}`;
   return namespace ? `${prefix}/namespaces/${namespace}/${entry[1]}/${name}` : `${prefix}/${entry[1]}/${name}`;
 }
+
+/** Every StatefulSet and Deployment in the emqx-* namespaces, with its rollout state: for a failure. */
+export async function describeWorkloads(cp: ControlPlane): Promise<string> {
+  const lines: string[] = [];
+  for (const kind of ['StatefulSet', 'Deployment'] as const) {
+    const res = await cp.api(`/apis/apps/v1/${kind === 'StatefulSet' ? 'statefulsets' : 'deployments'}`);
+    if (res.status !== 200) continue;
+    for (const item of (JSON.parse(res.body) as { items: Array<{ metadata: { namespace: string; name: string } }> }).items) {
+      if (!item.metadata.namespace.startsWith('emqx-')) continue;
+      const w: WorkloadRef = { kind, namespace: item.metadata.namespace, name: item.metadata.name };
+      const state = await rolledOut(cp, w);
+      const pods = await podsOf(cp, w);
+      lines.push(`  ${state === true ? `${describeWorkload(w)}: rolled out` : state}; pods: ${pods.map((p) => `${p.name}${p.ready ? '' : ' (not Ready)'}${p.terminating ? ' (terminating)' : ''}`).join(', ') || 'none'}`);
+    }
+  }
+  return lines.join('\n') || '  (no workloads)';
+}

@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../paths.ts';
 import { forgetTempDir, registerTempDir, waitUntil, WaitTimeout, type Server } from '../control-plane/processes.ts';
 import { provisionPendingClaims } from '../control-plane/provisioner.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane/start.ts';
-import { claimsIn, describeWorkload, exists, inventoryPath, podsOf, rolledOut, templateConfigMaps, workloadsOf, workloadUid, type ClaimInfo, type WorkloadRef } from './cluster.ts';
+import { claimsIn, describeWorkload, describeWorkloads, exists, inventoryPath, podsOf, rolledOut, templateConfigMaps, workloadsOf, workloadUid, type ClaimInfo, type WorkloadRef } from './cluster.ts';
 import { diffCommits, regenerateFluxFiles, type DiffJson } from './commands.ts';
 import { commitOf, describeFlux, FLUX_CONTROLLERS, getGitRepository, getKustomization, installCrds, readyCondition, requestReconcile, startFluxControllers, type FluxKustomization } from './flux.ts';
 import { createOperatorPrerequisites, createOverlayPrerequisites, standInForOperators } from './prerequisites.ts';
@@ -38,6 +38,8 @@ export const E2E_SETTING = { key: 'EMQX_LOG__CONSOLE__LEVEL', value: 'warning' }
 export const PERSISTENCE_PATCH = 'components/persistence/patches/statefulset-persistence.yaml';
 
 export interface E2eReport {
+  /** The temporary directory of the clones; removed when the run ends. */
+  readonly dir: string;
   readonly stages: StageTiming[];
   readonly overlays: string[];
   readonly bootstrap: {
@@ -109,6 +111,7 @@ export async function runE2e(options: E2eOptions = {}): Promise<E2eReport> {
     const parts = [`e2e stage "${name}" failed after ${seconds(ms).toFixed(1)} s: ${what}`];
     if (cp) {
       parts.push(`What Flux reports:\n${await describeFlux(cp)}`);
+      parts.push(`The workloads:\n${await describeWorkloads(cp).catch((e: Error) => `  (could not read them: ${e.message})`)}`);
       for (const c of FLUX_CONTROLLERS) parts.push(`The end of ${c}'s log:\n${indent(cp.logTail(c, 12))}`);
     }
     if (server && server.requests.length > 0) parts.push(`The git server's last requests:\n${indent(server.requests.slice(-5).join('\n'))}`);
@@ -166,7 +169,8 @@ export async function runE2e(options: E2eOptions = {}): Promise<E2eReport> {
       const base = await repo.head();
       const commit = await repo.commit(`base: ${E2E_SETTING.key}=${E2E_SETTING.value}`);
       const report = await diffCommits(repo.work, base, commit);
-      const diff = configMapChanges(report);
+      // The diff also reports what else renders from overlays/ (fleet clusters): keep the deployed overlays.
+      const diff = configMapChanges(report).filter((d) => overlays.includes(d.overlay));
       const missing = overlays.filter((o) => !diff.some((d) => d.overlay === o && d.paths.some((p) => p.includes(E2E_SETTING.key))));
       if (missing.length > 0) throw new Error(`npm run diff did not show ${E2E_SETTING.key} in the ConfigMap of ${missing.join(', ')}`);
       await repo.push();
@@ -201,7 +205,7 @@ export async function runE2e(options: E2eOptions = {}): Promise<E2eReport> {
       await repo.edit(PERSISTENCE_PATCH, (t) => t.replace(/storage: 10Gi/, 'storage: 20Gi'));
       const commit = await repo.commit('persistence: claims of 20Gi');
       const report = await diffCommits(repo.work, base, commit);
-      const diffWarnings = report.overlays.flatMap((o) => o.warnings.filter((w) => w.rule === 'immutable-field').map((w) => ({ overlay: o.name, rule: w.rule, object: w.object })));
+      const diffWarnings = report.overlays.filter((o) => overlays.includes(o.name)).flatMap((o) => o.warnings.filter((w) => w.rule === 'immutable-field').map((w) => ({ overlay: o.name, rule: w.rule, object: w.object })));
       if (diffWarnings.length === 0) throw new Error(`npm run diff gave no immutable-field warning for the change of ${PERSISTENCE_PATCH}`);
       const affected = [...new Set(diffWarnings.map((w) => w.overlay))];
       const unaffected = overlays.filter((o) => !affected.includes(o));
@@ -291,7 +295,7 @@ export async function runE2e(options: E2eOptions = {}): Promise<E2eReport> {
     });
 
     log(`e2e passed in ${seconds(Date.now() - began).toFixed(1)} s`);
-    return { stages, overlays, bootstrap, configChange, immutable, removal };
+    return { dir, stages, overlays, bootstrap, configChange, immutable, removal };
 
     // ---- helpers that close over the plane and the repository ----
 
