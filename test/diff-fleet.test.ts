@@ -106,6 +106,21 @@ describe('grouping the same change across clusters', () => {
     expect(json.fleet.shared[0]).toMatchObject({ targets: expect.arrayContaining(['site-12']), changes: [{ object: 'ConfigMap emqx-single-node/emqx-env-<new hash>' }] });
   });
 
+  it('groups the same change even where the lines around it differ (a cluster setting beside it), and says whose context it shows', () => {
+    const cm = (name: string, hashed: string, a: string) => configMap(hashed, { A: a, ...(name === 'site-2' ? { AA_EXTRA: 'x' } : {}), Z: name === 'site-3' ? 'lyon' : 'z' });
+    const r = report(
+      ['site-1', 'site-2', 'site-3'].map((name, i) => diffOverlay({ name, dir: `clusters/${name}`, base: [cm(name, `emqx-env-bcdfghkm0${i}`, '1')], head: [cm(name, `emqx-env-bcdfghkm1${i}`, '2')] })),
+    );
+    const view = groupReport(r);
+    expect(view.shared.map((g) => g.targets)).toEqual([['site-1', 'site-2', 'site-3']]);
+    expect(view.shared[0]!.contextVaries.size).toBe(1);
+    const md = formatMarkdown(r);
+    expect(md).toContain('The same change in 3 of 3 clusters: all of them');
+    expect(md).toContain("_The unchanged lines around it are site-1's; they differ in the others._");
+    const json = JSON.parse(formatJson(r)) as { fleet: { shared: Array<{ changes: Array<{ contextVaries: boolean }> }> } };
+    expect(json.fleet.shared[0]!.changes[0]!.contextVaries).toBe(true);
+  });
+
   it('shows a warning that many clusters share once, with their list', () => {
     const immutable = (name: string, changed: boolean) =>
       diffOverlay({ name, dir: `clusters/${name}`, base: [statefulSet('emqx-env')], head: [statefulSet('emqx-env', '1Gi', changed ? { podManagementPolicy: 'OrderedReady', serviceName: 'other' } : {})] });

@@ -10,7 +10,7 @@ export function formatJson(report: DiffReport): string {
     noun: view.noun,
     targets: view.targets.length,
     changing: view.changing,
-    shared: view.shared.map((g) => ({ targets: g.targets, changes: g.changes.map((c) => ({ change: c.change, id: c.id, paths: c.paths, ...sharedView(c) })) })),
+    shared: view.shared.map((g) => ({ targets: g.targets, changes: g.changes.map((c) => ({ change: c.change, id: c.id, paths: c.paths, ...sharedView(c), contextVaries: g.contextVaries.has(c) })) })),
     warnings: view.warnings.map((g) => ({ targets: g.targets, rule: g.warning.rule, object: g.warning.object, message: g.warning.message, remedy: g.warning.remedy })),
   };
   return `${JSON.stringify({ ...report, overlays: view.targets, fleet }, null, 2)}\n`;

@@ -132,11 +132,12 @@ interface Budget {
 }
 
 /** Object blocks until the budget is spent, then one line naming the rest. */
-function blocks(changes: readonly ObjectChange[], where: string, shared: boolean, budget: Budget): string[] {
+function blocks(changes: readonly ObjectChange[], where: string, shared: boolean, budget: Budget, note?: (change: ObjectChange) => string | undefined): string[] {
   const parts: string[] = [];
   const left: ObjectChange[] = [];
   for (const change of changes) {
-    const block = objectBlock(change, shared);
+    const extra = note?.(change);
+    const block = extra ? `${objectBlock(change, shared)}\n${extra}\n` : objectBlock(change, shared);
     if (block.length + 2 <= budget.remaining) {
       parts.push(block);
       budget.remaining -= block.length + 2;
@@ -157,7 +158,8 @@ function sharedSection(view: FleetView, budget: Budget): string | undefined {
   const total = view.targets.length;
   const sections = view.shared.map((g) => {
     const title = `${sameIn(g.changes.length === 1 ? 'change' : 'changes', g.targets.length, total, view.noun)}: ${listTargets(g.targets, total, MAX_NAMES)}`;
-    const parts = blocks(g.changes, `${g.targets.length} ${view.noun}`, true, budget);
+    const context = (c: ObjectChange) => (g.contextVaries.has(c) ? `_The unchanged lines around it are ${escapeCell(g.targets[0]!)}'s; they differ in the others._` : undefined);
+    const parts = blocks(g.changes, `${g.targets.length} ${view.noun}`, true, budget, context);
     return `<details open><summary><b>${escapeCell(title)}</b> (${g.changes.length} object${g.changes.length === 1 ? '' : 's'})</summary>\n\n${parts.join('\n')}\n</details>`;
   });
   const hashes = view.shared.some((g) => g.changes.some((c) => c.withoutHashes)) ? '_Generated names are shown with `<hash>` for their hash suffix, which can differ from one target to the next._\n\n' : '';

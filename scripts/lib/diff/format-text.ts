@@ -33,7 +33,10 @@ export function formatText(report: DiffReport): string {
   }
   for (const g of view.shared) {
     out.push('', `=== ${sameIn(g.changes.length === 1 ? 'change' : 'changes', g.targets.length, total, view.noun)}: ${listTargets(g.targets, total)}`);
-    for (const change of g.changes) out.push(...changeLines(change, true));
+    for (const change of g.changes) {
+      out.push(...changeLines(change, true));
+      if (g.contextVaries.has(change)) out.push(`(the unchanged lines around it are ${g.targets[0]}'s; they differ in the others)`);
+    }
   }
   for (const o of view.targets) {
     for (const f of o.failures) out.push('', `=== ${o.name}: ${f.side} failed to render`, f.message);

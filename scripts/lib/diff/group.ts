@@ -1,7 +1,8 @@
 // The fleet view of a report: the same object change (or warning) in many targets is one entry
 // with the list of targets it applies to; what only one target has stays with that target. Two
-// changes are the same when their canonical diff text (Secrets masked, generated names' hash
-// suffixes written `<hash>`) is the same, with the same kind of change to the same object id.
+// changes are the same when the lines their canonical diffs add and remove (Secrets masked,
+// generated names' hash suffixes written `<hash>`) are the same, with the same kind of change to
+// the same object id and the same field paths; the unchanged lines around them may differ.
 import { describeId } from './objects.ts';
 import type { DiffReport, DiffWarning, ObjectChange, OverlayDiff } from './types.ts';
 
@@ -37,9 +38,22 @@ export function sharedView(change: ObjectChange): { object: string; previousName
   return change.withoutHashes ?? { object: describeId(change.id), ...(change.previousName ? { previousName: change.previousName } : {}), diff: change.diff };
 }
 
+/**
+ * What a change does, without where it sits: the added and removed lines, hunk by hunk. Two
+ * clusters whose objects have other fields around the change (their own settings) number and
+ * surround the same change differently; it is still the same change.
+ */
+function changedLines(diff: string): string {
+  return diff
+    .split('\n')
+    .filter((line) => line.startsWith('+') || line.startsWith('-') || line.startsWith('@@'))
+    .map((line) => (line.startsWith('@@') ? '@@' : line))
+    .join('\n');
+}
+
 function changeKey(change: ObjectChange): string {
   const view = sharedView(change);
-  return JSON.stringify([change.change, view.object, view.previousName ?? '', change.paths, change.secretKeys ?? [], view.diff]);
+  return JSON.stringify([change.change, view.object, view.previousName ?? '', change.paths, change.secretKeys ?? [], changedLines(view.diff)]);
 }
 
 function warningKey(w: DiffWarning): string {
@@ -51,6 +65,8 @@ export interface ChangeGroup {
   readonly targets: readonly string[];
   /** The changes (as the first target has them; show them through sharedView). */
   readonly changes: readonly ObjectChange[];
+  /** The changes whose unchanged context lines (or line numbers) differ between the targets: shown as the first target has them. */
+  readonly contextVaries: ReadonlySet<ObjectChange>;
 }
 
 export interface WarningGroup {
@@ -88,17 +104,18 @@ export function sortTargets(overlays: readonly OverlayDiff[]): OverlayDiff[] {
 
 export function groupReport(report: DiffReport): FleetView {
   const targets = sortTargets(report.overlays);
-  const byKey = new Map<string, { change: ObjectChange; targets: string[] }>();
+  const byKey = new Map<string, { change: ObjectChange; targets: string[]; varies: boolean }>();
   for (const t of targets) {
     for (const change of t.changes) {
       const key = changeKey(change);
-      const entry = byKey.get(key) ?? { change, targets: [] };
+      const entry = byKey.get(key) ?? { change, targets: [], varies: false };
       if (!entry.targets.includes(t.name)) entry.targets.push(t.name);
+      if (sharedView(change).diff !== sharedView(entry.change).diff) entry.varies = true;
       byKey.set(key, entry);
     }
   }
   // Changes with the same set of targets form one group: a base change shows once, whole.
-  const bySet = new Map<string, { targets: string[]; changes: ObjectChange[] }>();
+  const bySet = new Map<string, { targets: string[]; changes: ObjectChange[]; contextVaries: Set<ObjectChange> }>();
   const own = new Map<string, ObjectChange[]>(targets.map((t) => [t.name, []]));
   for (const t of targets) {
     for (const change of t.changes) {
@@ -109,8 +126,9 @@ export function groupReport(report: DiffReport): FleetView {
       }
       if (entry.targets[0] !== t.name) continue; // recorded once, from its first target
       const setKey = entry.targets.join('\n');
-      const group = bySet.get(setKey) ?? { targets: entry.targets, changes: [] };
+      const group = bySet.get(setKey) ?? { targets: entry.targets, changes: [], contextVaries: new Set<ObjectChange>() };
       group.changes.push(entry.change);
+      if (entry.varies) group.contextVaries.add(entry.change);
       bySet.set(setKey, group);
     }
   }
