@@ -173,9 +173,14 @@ describe('a cluster that goes away', () => {
     const all = pruneSummary([namespace, sts({}), secret], ['directory-deleted']);
     expect(all.deleted[0]).toEqual({ kind: 'Namespace', names: [NS] });
     for (const part of [all.workload, all.claims, all.secret]) expect(part).toEqual({ survives: false, why: `the Namespace ${NS} is pruned, and with it everything in it` });
-    const kept = pruneSummary([sts({}, { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true,Prune=false' }), { ...secret, metadata: { ...secret.metadata, annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } } }], ['removed-from-inventory']);
+    const kept = pruneSummary([sts({}, { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true,Prune=false' }), { ...secret, metadata: { ...secret.metadata, annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } } }], ['directory-deleted']);
     expect(kept.kept).toEqual([`Secret ${NS}/emqx-secrets`, `StatefulSet ${NS}/emqx`]);
     expect(kept.workload.survives).toBe(true);
+    // Leaving the inventory deletes the Application: Argo CD keeps Delete=false objects only.
+    const leaving = pruneSummary([sts({}, { 'argocd.argoproj.io/sync-options': 'Prune=false' }), configMap('c', {})], ['removed-from-inventory']);
+    expect(leaving.workload.survives).toBe(false);
+    expect(leaving.pruneFalseOnly).toEqual([`StatefulSet ${NS}/emqx`]);
+    expect(pruneSummary([sts({}, { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' })], ['removed-from-inventory']).workload.survives).toBe(true);
     expect(kept.secret).toEqual({ survives: true, why: 'Secret emqx-secrets is kept by annotation' });
     expect(pruneSummary([sts({ persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' } })], ['directory-deleted']).claims.survives).toBe(false);
     expect(pruneSummary([statefulSet('emqx-env'), secret], ['directory-deleted']).secret).toEqual({ survives: false, why: 'Secret emqx-secrets is in the render and pruned' });

@@ -10,13 +10,21 @@ const ARGO_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
 const FLUX_PRUNE = 'kustomize.toolkit.fluxcd.io/prune';
 const WORKLOAD_KINDS = ['StatefulSet', 'Deployment'];
 
-/** Argo CD `Prune=false` (or `Delete=false`, which keeps it when the Application goes), Flux `prune: disabled`. */
-export function keptFromPruning(object: K8sObject): boolean {
-  const annotations = object.metadata?.annotations ?? {};
-  const argo = String(annotations[ARGO_SYNC_OPTIONS] ?? '')
+function argoOptions(object: K8sObject): string[] {
+  return String(object.metadata?.annotations?.[ARGO_SYNC_OPTIONS] ?? '')
     .split(',')
     .map((o) => o.trim());
-  return argo.includes('Prune=false') || argo.includes('Delete=false') || annotations[FLUX_PRUNE] === 'disabled';
+}
+
+/**
+ * Whether the manifests keep the object through it: Flux `kustomize.toolkit.fluxcd.io/prune:
+ * disabled`; Argo CD `Delete=false`, or `Prune=false` as long as the Application itself stays
+ * (a cluster leaving the inventory deletes its Application, and Argo CD then deletes every
+ * resource but those with `Delete=false`).
+ */
+export function keptFromPruning(object: K8sObject, applicationDeleted = false): boolean {
+  const argo = argoOptions(object);
+  return argo.includes('Delete=false') || (!applicationDeleted && argo.includes('Prune=false')) || object.metadata?.annotations?.[FLUX_PRUNE] === 'disabled';
 }
 
 function get(object: unknown, path: readonly string[]): unknown {
@@ -50,8 +58,10 @@ function externalSecretTarget(object: K8sObject): { name: string; owned: boolean
 }
 
 export function pruneSummary(objects: readonly K8sObject[], reasons: PruneSummary['reasons']): PruneSummary {
-  const kept = objects.filter(keptFromPruning);
-  const deleted = objects.filter((o) => !keptFromPruning(o));
+  const applicationDeleted = reasons.includes('removed-from-inventory');
+  const keep = (o: K8sObject) => keptFromPruning(o, applicationDeleted);
+  const kept = objects.filter(keep);
+  const deleted = objects.filter((o) => !keep(o));
   const byKind = new Map<string, string[]>();
   for (const o of deleted) {
     const id = describeId(idOf(o));
@@ -71,7 +81,7 @@ export function pruneSummary(objects: readonly K8sObject[], reasons: PruneSummar
   const workload = (() => {
     if (workloads.length === 0) return { survives: true, why: 'the render has no StatefulSet or Deployment' };
     if (viaNamespace) return { survives: false, why: viaNamespace };
-    const lost = workloads.filter((w) => !keptFromPruning(w));
+    const lost = workloads.filter((w) => !keep(w));
     return lost.length === 0
       ? { survives: true, why: `${workloads.map((w) => `${w.kind} ${w.metadata.name}`).join(', ')} kept out of pruning by annotation` }
       : { survives: false, why: `${lost.map((w) => `${w.kind} ${w.metadata.name}`).join(', ')} is pruned, and its pods with it` };
@@ -86,13 +96,13 @@ export function pruneSummary(objects: readonly K8sObject[], reasons: PruneSummar
     let survives = true;
     for (const s of templated) {
       const policy = get(s, ['spec', 'persistentVolumeClaimRetentionPolicy', 'whenDeleted']);
-      if (keptFromPruning(s)) reasons.push(`StatefulSet ${s.metadata.name} is kept`);
+      if (keep(s)) reasons.push(`StatefulSet ${s.metadata.name} is kept`);
       else if (policy === 'Delete') {
         survives = false;
         reasons.push(`StatefulSet ${s.metadata.name} has persistentVolumeClaimRetentionPolicy.whenDeleted: Delete, so its claims are deleted with it`);
       } else reasons.push(`StatefulSet ${s.metadata.name}'s claims stay (persistentVolumeClaimRetentionPolicy.whenDeleted: ${policy === 'Retain' ? 'Retain' : 'Retain, the default'}), unused`);
     }
-    const prunedClaims = claimObjects.filter((c) => !keptFromPruning(c));
+    const prunedClaims = claimObjects.filter((c) => !keep(c));
     if (prunedClaims.length > 0) {
       survives = false;
       reasons.push(`the claims ${prunedClaims.map((c) => c.metadata.name).join(', ')} are in the render and pruned`);
@@ -110,13 +120,13 @@ export function pruneSummary(objects: readonly K8sObject[], reasons: PruneSummar
       const rendered = objects.find((o) => o.kind === 'Secret' && o.metadata.name === name);
       const external = objects.map((o) => ({ o, target: externalSecretTarget(o) })).find((e) => e.target?.name === name);
       if (rendered) {
-        if (keptFromPruning(rendered)) reasons.push(`Secret ${name} is kept by annotation`);
+        if (keep(rendered)) reasons.push(`Secret ${name} is kept by annotation`);
         else {
           survives = false;
           reasons.push(`Secret ${name} is in the render and pruned`);
         }
       } else if (external) {
-        if (keptFromPruning(external.o) || !external.target!.owned) reasons.push(`Secret ${name} stays: its ExternalSecret ${keptFromPruning(external.o) ? 'is kept by annotation' : 'does not own it (creationPolicy is not Owner)'}`);
+        if (keep(external.o) || !external.target!.owned) reasons.push(`Secret ${name} stays: its ExternalSecret ${keep(external.o) ? 'is kept by annotation' : 'does not own it (creationPolicy is not Owner)'}`);
         else {
           survives = false;
           reasons.push(`Secret ${name} is deleted with its ExternalSecret (creationPolicy: Owner)`);
@@ -126,7 +136,16 @@ export function pruneSummary(objects: readonly K8sObject[], reasons: PruneSummar
     return { survives, why: reasons.join('; ') };
   })();
 
-  return { reasons, deleted: deletedByKind, kept: kept.map((o) => describeId(idOf(o))).sort(naturalCompare), workload, claims, secret };
+  const pruneFalseOnly = applicationDeleted ? deleted.filter((o) => argoOptions(o).includes('Prune=false')).map((o) => describeId(idOf(o))).sort(naturalCompare) : [];
+  return {
+    reasons,
+    deleted: deletedByKind,
+    kept: kept.map((o) => describeId(idOf(o))).sort(naturalCompare),
+    ...(pruneFalseOnly.length > 0 ? { pruneFalseOnly } : {}),
+    workload,
+    claims,
+    secret,
+  };
 }
 
 export function pruneWarning(target: string, dir: string, summary: PruneSummary): DiffWarning {
@@ -140,6 +159,7 @@ export function pruneWarning(target: string, dir: string, summary: PruneSummary)
     message:
       `${target} goes away (${why}): the controller that syncs it (Argo CD deleting its Application with the resources, Flux garbage-collecting with \`prune: true\`) ` +
       `deletes on that cluster ${objects || 'nothing'}${summary.kept.length ? `; kept by annotation: ${summary.kept.join(', ')}` : ''}. ` +
+      (summary.pruneFalseOnly ? `Argo CD \`Prune=false\` does not keep ${summary.pruneFalseOnly.join(', ')} when the Application is deleted: only \`Delete=false\` does. ` : '') +
       `${state('The broker', summary.workload)} ${state('Its data on claims', summary.claims)} ${state('Its Secrets', summary.secret)}`,
     remedy:
       'If the cluster is retired on purpose: export its data first (`emqx ctl data export`), then delete whatever stays behind (claims, the Secret) by hand. ' +

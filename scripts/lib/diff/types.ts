@@ -60,8 +60,10 @@ export interface PruneSummary {
   readonly reasons: ReadonlyArray<'directory-deleted' | 'removed-from-inventory'>;
   /** Every object of the base render that the controller deletes, by kind (natural order). */
   readonly deleted: ReadonlyArray<{ readonly kind: string; readonly names: readonly string[] }>;
-  /** Objects of the base render the manifests keep out of pruning (Argo CD `Prune=false`, Flux `prune: disabled`). */
+  /** Objects of the base render the manifests keep through it (Argo CD `Delete=false`, or `Prune=false` while the Application stays; Flux `prune: disabled`). */
   readonly kept: readonly string[];
+  /** Objects with Argo CD `Prune=false` only, which does not keep them when their Application is deleted. */
+  readonly pruneFalseOnly?: readonly string[];
   /** Whether the broker, its claims and its Secret survive, each with the reason. */
   readonly workload: { readonly survives: boolean; readonly why: string };
   readonly claims: { readonly survives: boolean; readonly why: string };
