@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError, EXIT_FINDINGS } from '../errors.ts';
+import { UserError, EXIT_FINDINGS, EXIT_USAGE } from '../errors.ts';
 import { serveGitOverHttp, type GitHttpServer } from '../git-http.ts';
 import { listOverlays } from '../overlays.ts';
 import { REPO_ROOT } from '../paths.ts';
@@ -18,7 +18,7 @@ import { claimsIn, describeWorkload, describeWorkloads, exists, inventoryPath, p
 import { diffCommits, regenerateFluxFiles, type DiffJson } from './commands.ts';
 import { commitOf, describeFlux, FLUX_CONTROLLERS, getGitRepository, getKustomization, installCrds, readyCondition, requestReconcile, startFluxControllers, type FluxKustomization } from './flux.ts';
 import { createOperatorPrerequisites, createOverlayPrerequisites, standInForOperators } from './prerequisites.ts';
-import { BARE_NAME, createTestRepository, E2E_BRANCH, removeDirectory, type TestRepository } from './repository.ts';
+import { BARE_NAME, createTestRepository, E2E_BRANCH, removeDirectory } from './repository.ts';
 
 export interface E2eOptions {
   /** The working tree to test (default: this repository). */
@@ -115,6 +115,8 @@ export async function runE2e(options: E2eOptions = {}): Promise<E2eReport> {
       for (const c of FLUX_CONTROLLERS) parts.push(`The end of ${c}'s log:\n${indent(cp.logTail(c, 12))}`);
     }
     if (server && server.requests.length > 0) parts.push(`The git server's last requests:\n${indent(server.requests.slice(-5).join('\n'))}`);
+    // A tool that is missing or broken stays exit 2; anything the run observed is exit 1.
+    if (error instanceof UserError && error.exitCode === EXIT_USAGE) return new UserError(parts.join('\n'), EXIT_USAGE);
     return new E2eFailure(parts.join('\n'));
   }
 
@@ -255,7 +257,7 @@ export async function runE2e(options: E2eOptions = {}): Promise<E2eReport> {
           newStatefulSet: ((await workloadUid(plane, w)) ?? '') !== was.uid,
         });
       }
-      return { commit, diffWarnings, failed: failed, unaffectedReady: unaffected.map((o) => `emqx-${o}`), recovered };
+      return { commit, diffWarnings, failed, unaffectedReady: unaffected.map((o) => `emqx-${o}`), recovered };
     });
 
     const removal = await stage('push: an overlay directory removed (and `npm run gitops:flux`)', async () => {
@@ -378,4 +380,3 @@ function indent(text: string): string {
     .join('\n');
 }
 
-export type { TestRepository };
