@@ -7,7 +7,7 @@ import { findKustomize } from '../scripts/lib/kustomize.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { renderOverlays } from '../scripts/lib/render.ts';
 import { parseObjects } from '../scripts/lib/render.ts';
-import { rejectedField, serverMessage } from '../scripts/lib/verify/apply.ts';
+import { hasPath, rejectedField, serverMessage } from '../scripts/lib/verify/apply.ts';
 import { k8sPeerName, nodeNameOf } from '../scripts/lib/verify/discovery.ts';
 import { namespaceLabels } from '../scripts/lib/verify/namespaces.ts';
 import { zonesRequired } from '../scripts/lib/verify/nodes.ts';
@@ -52,6 +52,12 @@ describe('where a rejection points', () => {
     expect(rejectedField('The StatefulSet "emqx" is invalid: spec.template.spec.containers[0].ports[5].name: Duplicate value: "mqtt"')).toEqual({ path: 'spec.template.spec.containers[0].ports[5].name', value: 'mqtt' });
     expect(rejectedField('Error from server: failed to create typed patch object (ns/emqx; /v1, Kind=Service): .spec.ports: duplicate entries for key [port=1883,protocol="TCP"]')).toEqual({ path: 'spec.ports' });
     expect(rejectedField('Error from server (Invalid): ConfigMap "EmqxExtra" is invalid: metadata.name: Invalid value: "EmqxExtra": a lowercase RFC 1123 subdomain')).toEqual({ path: 'metadata.name', value: 'EmqxExtra' });
+  });
+  it('finds the object a warning is about by the field it names', () => {
+    const sts = { spec: { template: { metadata: { annotations: { 'scheduler.alpha.kubernetes.io/critical-pod': '' } }, spec: { containers: [{ name: 'emqx', ports: [{}] }] } } } };
+    expect(hasPath(sts, 'spec.template.metadata.annotations[scheduler.alpha.kubernetes.io/critical-pod]')).toBe(true);
+    expect(hasPath(sts, 'spec.template.spec.containers[name="emqx"].ports[0]')).toBe(true);
+    expect(hasPath(sts, 'spec.template.spec.containers[1]')).toBe(false);
   });
   it("quotes the server without kubectl's warnings and STDIN preamble", () => {
     expect(serverMessage('Warning: x\nError from server (Invalid): error when creating "STDIN": Role "r" is invalid: rules[0].verbs: Required value\n')).toBe('Error from server (Invalid): Role "r" is invalid: rules[0].verbs: Required value');

@@ -49,6 +49,9 @@ describeWithControlPlane('npm run verify on a control plane', () => {
       overlayOnTop(root, 'role-no-verbs', 'single-node', '  - role-extra.yaml\n', {
         'role-extra.yaml': '---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: emqx-extra\nrules:\n  - apiGroups: [""]\n    resources: [endpoints]\n    verbs: []\n',
       }),
+      overlayOnTop(root, 'configmap-key-space', 'single-node', 'patches:\n  - target: {kind: ConfigMap}\n    patch: |-\n      - op: add\n        path: /data/bad key\n        value: "1"\n'),
+      overlayOnTop(root, 'container-port-number-twice', 'single-node', 'patches:\n  - target: {kind: StatefulSet, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/containers/0/ports/-\n        value: {name: mqtt-again, containerPort: 1883}\n'),
+      overlayOnTop(root, 'deprecated-annotation', 'deployment-ip', 'patches:\n  - target: {kind: Deployment, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/metadata/annotations\n        value: {scheduler.alpha.kubernetes.io/critical-pod: ""}\n'),
       overlayOnTop(root, 'never-ready', 'single-node', 'patches:\n  - target: {kind: StatefulSet, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/nodeSelector\n        value: {disktype: none-such}\n'),
       overlayOnTop(root, 'discovery-forbidden', 'statefulset-hostname-pvc', 'patches:\n  - target: {kind: Role, name: emqx-discovery}\n    patch: |-\n      - op: replace\n        path: /rules/0/resources\n        value: [pods]\n'),
     ]);
@@ -117,6 +120,24 @@ describeWithControlPlane('npm run verify on a control plane', () => {
     expect(f.file).toMatch(/role-no-verbs\/role-extra\.yaml$/);
   });
 
+  it('a ConfigMap key with a space (found beyond the issue\'s six): rejected, naming the ConfigMap', () => {
+    const f = rejected('configmap-key-space', 'ConfigMap', findingsOf(mistakes, 'configmap-key-space')[0]!.name);
+    expect(f.name).toMatch(/^emqx-env-/);
+    expect(f.message).toMatch(/bad key.*valid config key/s);
+  });
+
+  it('a container port number listed twice (beyond the six): rejected by server-side apply itself', () => {
+    const f = rejected('container-port-number-twice', 'StatefulSet', 'emqx');
+    expect(f.message).toMatch(/duplicate entries for key \[containerPort=1883,protocol="TCP"\]/);
+    expect(f.path).toBe('spec.template.spec.containers[name="emqx"].ports');
+  });
+
+  it('a non-functional annotation in the pod template: applied, with the server\'s warning as a server/warning finding', () => {
+    const found = findingsOf(mistakes, 'deprecated-annotation');
+    expect(found.map((f) => `${f.rule} ${f.severity} ${f.kind} ${f.name}`)).toEqual(['server/warning warning Deployment emqx']);
+    expect(found[0]!.message).toMatch(/^the API server warned: spec\.template\.metadata\.annotations\[scheduler\.alpha\.kubernetes\.io\/critical-pod\]: non-functional/);
+  });
+
   it('a workload that never gets Ready: verify/not-ready saying what it waited for, how long, and why', () => {
     const found = findingsOf(mistakes, 'never-ready');
     expect(found.map((f) => `${f.rule} ${f.kind} ${f.name}`)).toEqual(['verify/not-ready StatefulSet emqx']);
@@ -131,7 +152,7 @@ describeWithControlPlane('npm run verify on a control plane', () => {
   });
 
   it('the mistakes overlays report nothing else', () => {
-    for (const name of ['service-port-twice', 'label-too-long', 'pdb-both', 'name-capitals', 'container-port-twice', 'role-no-verbs']) {
+    for (const name of ['service-port-twice', 'label-too-long', 'pdb-both', 'name-capitals', 'container-port-twice', 'role-no-verbs', 'configmap-key-space', 'container-port-number-twice']) {
       expect(findingsOf(mistakes, name).map((f) => f.rule)).toEqual(['server/rejected']);
     }
   });
