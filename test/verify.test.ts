@@ -52,6 +52,7 @@ describeWithControlPlane('npm run verify on a control plane', () => {
       overlayOnTop(root, 'configmap-key-space', 'single-node', 'patches:\n  - target: {kind: ConfigMap}\n    patch: |-\n      - op: add\n        path: /data/bad key\n        value: "1"\n'),
       overlayOnTop(root, 'container-port-number-twice', 'single-node', 'patches:\n  - target: {kind: StatefulSet, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/containers/0/ports/-\n        value: {name: mqtt-again, containerPort: 1883}\n'),
       overlayOnTop(root, 'deprecated-annotation', 'deployment-ip', 'patches:\n  - target: {kind: Deployment, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/metadata/annotations\n        value: {scheduler.alpha.kubernetes.io/critical-pod: ""}\n'),
+      overlayOnTop(root, 'address-type-ip', 'statefulset-hostname-pvc', 'configMapGenerator:\n  - name: emqx-env\n    behavior: merge\n    literals:\n      - EMQX_CLUSTER__K8S__ADDRESS_TYPE=ip\n'),
       overlayOnTop(root, 'never-ready', 'single-node', 'patches:\n  - target: {kind: StatefulSet, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/nodeSelector\n        value: {disktype: none-such}\n'),
       overlayOnTop(root, 'discovery-forbidden', 'statefulset-hostname-pvc', 'patches:\n  - target: {kind: Role, name: emqx-discovery}\n    patch: |-\n      - op: replace\n        path: /rules/0/resources\n        value: [pods]\n'),
     ]);
@@ -149,6 +150,15 @@ describeWithControlPlane('npm run verify on a control plane', () => {
     const found = findingsOf(mistakes, 'discovery-forbidden');
     expect(found.map((f) => `${f.rule} ${f.kind} ${f.name}`)).toEqual(['verify/discovery-endpoints StatefulSet emqx']);
     expect(found[0]!.message).toMatch(/as ServiceAccount verify-discovery-forbidden\/emqx, GET \/api\/v1\/namespaces\/verify-discovery-forbidden\/endpoints\/emqx-headless .* answered HTTP 403/);
+  });
+
+  it('peer names that are not the node names: verify/discovery-names for every pod, computed from the live Endpoints', () => {
+    const found = findingsOf(mistakes, 'address-type-ip');
+    expect(found.map((f) => `${f.rule} ${f.kind} ${f.name}`)).toEqual(Array(3).fill('verify/discovery-names StatefulSet emqx'));
+    const ns = 'verify-address-type-ip';
+    expect(found.map((f) => /^pod (emqx-\d) runs as (\S+),/.exec(f.message)?.slice(1))).toEqual([0, 1, 2].map((i) => [`emqx-${i}`, `emqx@emqx-${i}.emqx-headless.${ns}.svc.cluster.local`]));
+    expect(found[0]!.message).toMatch(/k8s discovery \(Endpoints verify-address-type-ip\/emqx-headless, address_type ip\) gives its peers \[emqx@10\.0\.\d+\.\d+, emqx@10\.0\.\d+\.\d+, emqx@10\.0\.\d+\.\d+\]/);
+    expect(found[0]!.path).toBe('spec.template.spec.containers[emqx].env[EMQX_NODE__NAME]');
   });
 
   it('the mistakes overlays report nothing else', () => {
