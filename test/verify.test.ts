@@ -53,6 +53,7 @@ describeWithControlPlane('npm run verify on a control plane', () => {
       overlayOnTop(root, 'container-port-number-twice', 'single-node', 'patches:\n  - target: {kind: StatefulSet, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/containers/0/ports/-\n        value: {name: mqtt-again, containerPort: 1883}\n'),
       overlayOnTop(root, 'deprecated-annotation', 'deployment-ip', 'patches:\n  - target: {kind: Deployment, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/metadata/annotations\n        value: {scheduler.alpha.kubernetes.io/critical-pod: ""}\n'),
       overlayOnTop(root, 'address-type-ip', 'statefulset-hostname-pvc', 'configMapGenerator:\n  - name: emqx-env\n    behavior: merge\n    literals:\n      - EMQX_CLUSTER__K8S__ADDRESS_TYPE=ip\n'),
+      overlayOnTop(root, 'reads-secrets', 'statefulset-hostname-pvc', 'patches:\n  - target: {kind: Role, name: emqx-discovery}\n    patch: |-\n      - op: add\n        path: /rules/-\n        value: {apiGroups: [""], resources: [secrets], verbs: [get, list]}\n'),
       overlayOnTop(root, 'never-ready', 'single-node', 'patches:\n  - target: {kind: StatefulSet, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/nodeSelector\n        value: {disktype: none-such}\n'),
       overlayOnTop(root, 'discovery-forbidden', 'statefulset-hostname-pvc', 'patches:\n  - target: {kind: Role, name: emqx-discovery}\n    patch: |-\n      - op: replace\n        path: /rules/0/resources\n        value: [pods]\n'),
     ]);
@@ -159,6 +160,13 @@ describeWithControlPlane('npm run verify on a control plane', () => {
     expect(found.map((f) => /^pod (emqx-\d) runs as (\S+),/.exec(f.message)?.slice(1))).toEqual([0, 1, 2].map((i) => [`emqx-${i}`, `emqx@emqx-${i}.emqx-headless.${ns}.svc.cluster.local`]));
     expect(found[0]!.message).toMatch(/k8s discovery \(Endpoints verify-address-type-ip\/emqx-headless, address_type ip\) gives its peers \[emqx@10\.0\.\d+\.\d+, emqx@10\.0\.\d+\.\d+, emqx@10\.0\.\d+\.\d+\]/);
     expect(found[0]!.path).toBe('spec.template.spec.containers[emqx].env[EMQX_NODE__NAME]');
+  });
+
+  it('a ServiceAccount that can read Secrets: verify/discovery-rbac naming it and what it may do', () => {
+    const found = findingsOf(mistakes, 'reads-secrets');
+    expect(found.map((f) => `${f.rule} ${f.kind} ${f.name}`)).toEqual(['verify/discovery-rbac ServiceAccount emqx']);
+    expect(found[0]!.message).toMatch(/^ServiceAccount verify-reads-secrets\/emqx, .* is allowed get secrets, list secrets:/);
+    expect(found[0]!.file).toBe('base/serviceaccount.yaml');
   });
 
   it('the mistakes overlays report nothing else', () => {
