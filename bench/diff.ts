@@ -3,7 +3,7 @@
 // overlay at both refs (what a naive script does). Measured side by side in one run, on fixture
 // repositories of 3 and 60 overlays (copies of the real ones), for two pull requests: one that
 // changes the base (every overlay renders twice) and one that changes a single overlay.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseCommandLine } from './lib/cli.ts';
 import { requireBinaries, SETUP_COMMAND } from './lib/control-plane/binaries.ts';
 import { startControlPlane } from './lib/control-plane/start.ts';
-import { EXIT_FINDINGS, EXIT_OK, ToolError, UsageError } from './lib/errors.ts';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
 import { describeKustomize, findKustomize } from './lib/kustomize.ts';
 import { runMain } from './lib/main.ts';
 import { displayPath, REPO_ROOT } from './lib/paths.ts';
@@ -14,11 +14,10 @@ import { formatJson } from './lib/report/format-json.ts';
 import { formatSarif } from './lib/report/format-sarif.ts';
 import { formatText, tally } from './lib/report/format-text.ts';
 import { selectOverlays } from './lib/select-overlays.ts';
-import { CRDS_DIR } from './lib/setup-control-plane.ts';
 import { KUBERNETES_CONTROL_PLANE_VERSION } from './lib/tool-versions.ts';
 import { loadValidateConfig } from './lib/validate/config.ts';
 import { defaultTargets } from './lib/validate/targets.ts';
-import { crdFiles } from './lib/verify/crds.ts';
+import { requirePinnedCrds } from './lib/control-plane/crds.ts';
 import { verifyCatalog } from './lib/verify/rules.ts';
 import { verifyTargets, waitMsFromEnv, WAIT_ENV, DEFAULT_WAIT_SECONDS } from './lib/verify/run.ts';
 
@@ -76,7 +75,7 @@ await runMain(async () => {
   if (targets.length === 0) throw new UsageError('no overlays found: overlays/ holds no directory with a kustomization.yaml.', USAGE);
   // A missing binary first: its message names the set-up command and what a cold build costs.
   requireBinaries(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok']);
-  if (crdFiles().length === 0) throw new ToolError(`the pinned CRDs are not in ${displayPath(CRDS_DIR)}.\nFix: run \`${SETUP_COMMAND}\` once (it builds the control plane and copies the CRDs).`);
+  requirePinnedCrds();
   const config = loadValidateConfig();
   const kustomize = await findKustomize();
   const warning = describeKustomize(kustomize);

@@ -151,8 +151,6 @@ describe('Argo CD (gitops/argocd)', () => {
 });
 
 describe('Flux (gitops/flux)', () => {
-  const overlayKustomizations = () => find(flux, 'Kustomization').filter((k) => k.metadata.labels?.['app.kubernetes.io/component'] === 'overlay');
-
   it('uses the current API versions and the repository and branch from repository.env', () => {
     const { url, revision } = repositorySettings();
     const repo = only(flux, 'GitRepository', 'emqx');

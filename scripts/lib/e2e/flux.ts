@@ -3,15 +3,13 @@
 // kubeconfig (no in-cluster ServiceAccount, Deployment or RBAC: what `flux install` adds for them
 // is their identity in a real cluster, and the admin certificate stands in for it here). Also the
 // readers of what Flux reports: the conditions of the GitRepository and of each Kustomization.
-import { existsSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError } from '../errors.ts';
-import { binaryPath, SETUP_COMMAND } from '../control-plane/binaries.ts';
+import { binaryPath, requireBinaries } from '../control-plane/binaries.ts';
 import { freePorts } from '../control-plane/ports.ts';
 import { waitUntil, WaitTimeout, type Server } from '../control-plane/processes.ts';
 import type { ControlPlane } from '../control-plane/start.ts';
-import { CRDS_DIR } from '../setup-control-plane.ts';
 
 export const FLUX_NAMESPACE = 'flux-system';
 export const GIT_REPOSITORY = 'emqx';
@@ -48,25 +46,13 @@ export interface FluxGitRepository {
   readonly status?: { readonly conditions?: readonly Condition[]; readonly artifact?: { readonly revision?: string } };
 }
 
-/** Installs every CRD the set-up copied (Flux's, Argo CD's, cert-manager's, External Secrets', Prometheus Operator's). */
-export async function installCrds(cp: ControlPlane): Promise<string[]> {
-  if (!existsSync(CRDS_DIR)) throw new ToolError(`no CRDs in ${CRDS_DIR}.\nFix: run \`${SETUP_COMMAND}\` (it copies every pinned CRD there).`);
-  const modules = (await readdir(CRDS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  // Server-side: some CRDs are too large for the last-applied annotation of a client-side apply.
-  for (const m of modules) await cp.kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', path.join(CRDS_DIR, m)]);
-  await cp.kubectlOk(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], { timeoutMs: 90_000 });
-  return modules;
-}
-
 /**
  * Starts both controllers as `flux install` configures them, but on loopback ports: they watch all
  * namespaces (the default), elect no leader, and source-controller serves its artifacts on
  * 127.0.0.1, where kustomize-controller fetches them.
  */
 export async function startFluxControllers(cp: ControlPlane, timeoutMs: number): Promise<Server[]> {
-  for (const c of FLUX_CONTROLLERS) {
-    if (!existsSync(binaryPath(c))) throw new ToolError(`${c} is not built.\nFix: run \`${SETUP_COMMAND}\`.`);
-  }
+  requireBinaries(FLUX_CONTROLLERS);
   await cp.kubectlOk(['create', 'namespace', FLUX_NAMESPACE]);
   const [scMetrics, scHealth, storage, kcMetrics, kcHealth] = (await freePorts(5)) as [number, number, number, number, number];
   const storagePath = path.join(cp.dir, 'flux-storage');

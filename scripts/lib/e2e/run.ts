@@ -4,6 +4,7 @@
 // change, an overlay removed) and check what the cluster, Flux and `npm run diff` make of each.
 // Every wait is bounded; everything started is stopped whatever happens (processes.ts also kills
 // the servers and removes the temporary directory on Ctrl-C).
+import { crdModules, installPinnedCrds } from '../control-plane/crds.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { provisionPendingClaims } from '../control-plane/provisioner.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane/start.ts';
 import { claimsIn, describeWorkload, describeWorkloads, exists, inventoryPath, podsOf, rolledOut, templateConfigMaps, workloadsOf, workloadUid, type ClaimInfo, type WorkloadRef } from './cluster.ts';
 import { diffCommits, regenerateFluxFiles, type DiffJson } from './commands.ts';
-import { commitOf, describeFlux, FLUX_CONTROLLERS, getGitRepository, getKustomization, installCrds, readyCondition, requestReconcile, startFluxControllers, type FluxKustomization } from './flux.ts';
+import { commitOf, describeFlux, FLUX_CONTROLLERS, getGitRepository, getKustomization, readyCondition, requestReconcile, startFluxControllers, type FluxKustomization } from './flux.ts';
 import { createOperatorPrerequisites, createOverlayPrerequisites, standInForOperators } from './prerequisites.ts';
 import { BARE_NAME, createTestRepository, E2E_BRANCH, removeDirectory } from './repository.ts';
 
@@ -144,8 +145,7 @@ export async function runE2e(options: E2eOptions = {}): Promise<E2eReport> {
 
     const plane = await stage('start the control plane and Flux', async () => {
       cp = await startControlPlane({ log: (l) => log(`  ${l}`) });
-      const crds = await installCrds(cp);
-      log(`  CRDs from ${crds.join(', ')}`);
+      log(`  CRDs from ${crdModules(await installPinnedCrds(cp)).join(', ')}`);
       controllers = await startFluxControllers(cp, waitMs);
       return cp;
     });

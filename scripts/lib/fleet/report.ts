@@ -8,7 +8,7 @@ import { asArray, asRecord, asString, type K8sObject } from '../model/object.ts'
 import type { Overlay } from '../overlays.ts';
 import { parseObjects, renderOverlays } from '../render.ts';
 import { byName } from '../gitops/fleet.ts';
-import { readInventory, type Cluster } from './inventory.ts';
+import { readInventory } from './inventory.ts';
 
 export const REPORT_FORMATS = ['text', 'markdown', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { asRecord } from '../model/object.ts';
-import { FLUX_DEFAULTS_NOTE, namespaceBody } from './flux.ts';
+import { kustomizationBody, namespaceBody } from './flux.ts';
 import type { GeneratedTree } from './generated.ts';
 
 /** What the GitOps files need to know of a cluster (the fleet inventory's entries). */
@@ -197,23 +197,7 @@ components:
 }
 
 function fluxEmqxKustomization(t: FleetTarget): string {
-  return (
-    HEADER('this file') +
-    FLUX_DEFAULTS_NOTE +
-    `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: ${clusterAppName(t.name)}
-  namespace: flux-system
-  labels:
-    app.kubernetes.io/part-of: emqx
-    # Selects this object for the shared settings.
-    app.kubernetes.io/component: overlay
-spec:
-  path: ./${t.path}
-  targetNamespace: ${t.namespace}
-`
-  );
+  return HEADER('this file') + kustomizationBody(clusterAppName(t.name), t.path, t.namespace);
 }
 
 function fluxGitopsKustomization(t: FleetTarget): string {

@@ -93,21 +93,28 @@ export const FLUX_DEFAULTS_NOTE =
   '# gitops/flux/components/overlay-defaults, which the folder\'s kustomization.yaml lists.\n';
 
 function kustomizationFile(name: string): string {
+  return HEADER(`overlays/${name}`) + kustomizationBody(overlayAppName(name), `overlays/${name}`, overlayNamespace(name));
+}
+
+/**
+ * The Flux Kustomization that deploys one kustomization directory (an overlay, a fleet cluster's
+ * directory); everything else it needs comes from the overlay-defaults component.
+ */
+export function kustomizationBody(name: string, dir: string, namespace: string): string {
   return (
-    HEADER(`overlays/${name}`) +
     FLUX_DEFAULTS_NOTE +
     `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
-  name: ${overlayAppName(name)}
+  name: ${name}
   namespace: flux-system
   labels:
     app.kubernetes.io/part-of: emqx
     # Selects this object for the shared settings.
     app.kubernetes.io/component: overlay
 spec:
-  path: ./overlays/${name}
-  targetNamespace: ${overlayNamespace(name)}
+  path: ./${dir}
+  targetNamespace: ${namespace}
 `
   );
 }

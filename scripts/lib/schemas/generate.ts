@@ -9,7 +9,7 @@ import { $, which } from 'zx';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { ToolError, UserError } from '../errors.ts';
 import { displayPath } from '../paths.ts';
-import { CRD_SOURCES, KUBERNETES_RELEASES, type PinnedCrdSource, type PinnedModule } from '../tool-versions.ts';
+import { CRD_SOURCES, KUBERNETES_RELEASES, type PinnedCrdSource } from '../tool-versions.ts';
 import { downloadModule } from '../go.ts';
 import { crdsInYaml, schemasFromCrd } from './crd.ts';
 import { CRD_FOLDER, kubernetesFolderName, PINNED_KUBERNETES_PATCHES, DEFAULT_KUBERNETES_VERSION } from '../schema-location.ts';

@@ -20,7 +20,7 @@ import { emqxWorkloads } from '../model/workloads.ts';
 import type { Finding, OverlayReport } from '../report/finding.ts';
 import { serverSideApply, rejectedField, toYamlStream } from './apply.ts';
 import type { CheckContext, CheckFinding } from './checks.ts';
-import { installCrds } from './crds.ts';
+import { installPinnedCrds } from '../control-plane/crds.ts';
 import { checkDiscovery, checkServiceAccount } from './discovery.ts';
 import { listJson } from './live.ts';
 import { namespaceLabels, type NamespaceLabels } from './namespaces.ts';
@@ -80,8 +80,7 @@ export async function verifyTargets(targets: readonly Overlay[], options: Verify
     byDir.set(r.overlay.dir, { overlay: r.overlay, objects, origins: new Map(parsed.map((p) => [p.object, p.origin])), namespaces, hasWorkloads: objects.some(isCheckedWorkload) });
   }
   const labels = namespaceLabels(labelSources.flatMap((l) => byDir.get(l.dir)?.objects ?? []));
-  const crds = await installCrds(cp);
-  if (crds > 0) note(`installed ${crds} pinned CRD files`);
+  note(`installed ${(await installPinnedCrds(cp)).length} pinned CRD files`);
 
   const chosen = targets.map((t) => byDir.get(t.dir)).filter((t): t is Target => t !== undefined);
   const sources = new SourceIndex();
