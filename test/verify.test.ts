@@ -55,6 +55,8 @@ describeWithControlPlane('npm run verify on a control plane', () => {
       overlayOnTop(root, 'address-type-ip', 'statefulset-hostname-pvc', 'configMapGenerator:\n  - name: emqx-env\n    behavior: merge\n    literals:\n      - EMQX_CLUSTER__K8S__ADDRESS_TYPE=ip\n'),
       overlayOnTop(root, 'reads-secrets', 'statefulset-hostname-pvc', 'patches:\n  - target: {kind: Role, name: emqx-discovery}\n    patch: |-\n      - op: add\n        path: /rules/-\n        value: {apiGroups: [""], resources: [secrets], verbs: [get, list]}\n'),
       overlayOnTop(root, 'never-ready', 'single-node', 'patches:\n  - target: {kind: StatefulSet, name: emqx}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/nodeSelector\n        value: {disktype: none-such}\n'),
+      // `yes` is a string to Argo CD and Flux (YAML 1.2/JSON), a boolean to kubectl's YAML 1.1.
+      overlayOnTop(root, 'yaml11-boolean-value', 'single-node', 'configMapGenerator:\n  - name: emqx-env\n    behavior: merge\n    literals:\n      - EXTRA_FLAG=yes\n'),
       overlayOnTop(root, 'discovery-forbidden', 'statefulset-hostname-pvc', 'patches:\n  - target: {kind: Role, name: emqx-discovery}\n    patch: |-\n      - op: replace\n        path: /rules/0/resources\n        value: [pods]\n'),
     ]);
     real = await verifyTargets(listOverlays(), { kustomize, controlPlane: cp, externalSecrets, note: (l) => notes.push(l) });
@@ -167,6 +169,10 @@ describeWithControlPlane('npm run verify on a control plane', () => {
     expect(found.map((f) => `${f.rule} ${f.kind} ${f.name}`)).toEqual(['verify/discovery-rbac ServiceAccount emqx']);
     expect(found[0]!.message).toMatch(/^ServiceAccount verify-reads-secrets\/emqx, .* is allowed get secrets, list secrets:/);
     expect(found[0]!.file).toBe('base/serviceaccount.yaml');
+  });
+
+  it('a ConfigMap value a YAML 1.1 reader takes for a boolean (`yes`) is applied as the string it is', () => {
+    expect(findingsOf(mistakes, 'yaml11-boolean-value')).toEqual([]);
   });
 
   it('the mistakes overlays report nothing else', () => {

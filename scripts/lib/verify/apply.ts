@@ -1,7 +1,6 @@
 // Server-side apply, as Argo CD (ServerSideApply=true) and Flux apply: field manager
 // argocd-controller. The render goes in as one batch; when the server rejects the batch or warns,
 // every object is applied again on its own, so that each rejection and warning is tied to its object.
-import { stringify } from 'yaml';
 import type { ControlPlane } from '../control-plane/start.ts';
 import type { K8sObject } from '../model/object.ts';
 
@@ -18,8 +17,13 @@ export interface ApplyOutcome {
   readonly warnings: readonly ObjectAnswer[];
 }
 
-export function toYamlStream(objects: readonly K8sObject[]): string {
-  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+/**
+ * What kubectl reads: JSON, not YAML. kubectl parses YAML 1.1, where an unquoted `yes`, `on` or `y`
+ * (which a YAML 1.2 writer leaves unquoted) is a boolean, and a ConfigMap would be refused for a
+ * value the cluster never sees that way from Argo CD or Flux.
+ */
+export function toKubectlInput(objects: readonly K8sObject[]): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
 }
 
 const WARNING_LINE = /^Warning: (.*)$/gm;
@@ -41,7 +45,7 @@ export function serverMessage(stderr: string): string {
 export async function serverSideApply(cp: ControlPlane, objects: readonly K8sObject[], fieldManager: string = FIELD_MANAGER): Promise<ApplyOutcome> {
   if (objects.length === 0) return { rejected: [], warnings: [] };
   const argv = ['apply', '--server-side', `--field-manager=${fieldManager}`, '-f', '-'];
-  const batch = await cp.kubectl(argv, { input: toYamlStream(objects) });
+  const batch = await cp.kubectl(argv, { input: toKubectlInput(objects) });
   // The server warns when a field is written, so only on the batch's first write: a second apply
   // of the same object changes nothing and warns of nothing. Each warning names its field; it is
   // the object's that has that field.
@@ -53,7 +57,7 @@ export async function serverSideApply(cp: ControlPlane, objects: readonly K8sObj
   if (batch.exitCode === 0) return { rejected: [], warnings };
   const rejected: ObjectAnswer[] = [];
   for (const object of objects) {
-    const one = await cp.kubectl(argv, { input: toYamlStream([object]) });
+    const one = await cp.kubectl(argv, { input: toKubectlInput([object]) });
     if (one.exitCode !== 0) rejected.push({ object, message: serverMessage(one.stderr) || `kubectl exited ${one.exitCode}` });
   }
   return { rejected, warnings };

@@ -4,7 +4,6 @@
 // outside git, server-side apply the render as Argo CD does, then check the live result: replicas
 // Ready, claims Bound, a deleted pod back with its name and claims, discovery as EMQX does it, and
 // what the pods' ServiceAccount may do. Returns findings in validate's shape; the command prints.
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { waitUntil } from '../control-plane/processes.ts';
 import type { ControlPlane } from '../control-plane/start.ts';
@@ -18,9 +17,10 @@ import type { K8sObject } from '../model/object.ts';
 import { parseRendered, SourceIndex } from '../model/sources.ts';
 import { emqxWorkloads } from '../model/workloads.ts';
 import type { Finding, OverlayReport } from '../report/finding.ts';
-import { serverSideApply, rejectedField, toYamlStream } from './apply.ts';
+import { serverSideApply, rejectedField } from './apply.ts';
 import type { CheckContext, CheckFinding } from './checks.ts';
 import { installPinnedCrds } from '../control-plane/crds.ts';
+import { namespaceObjects, SETUP_FIELD_MANAGER } from '../control-plane/namespace.ts';
 import { checkDiscovery, checkServiceAccount } from './discovery.ts';
 import { listJson } from './live.ts';
 import { namespaceLabels, type NamespaceLabels } from './namespaces.ts';
@@ -136,20 +136,16 @@ export function waves<T extends { readonly namespaces: readonly string[] }>(targ
 
 /** The targets' namespaces with their GitOps labels, and in those holding workloads the outside-git Secrets (random values, never printed). */
 async function createNamespaces(cp: ControlPlane, targets: readonly Target[], labels: NamespaceLabels, externalSecrets: VerifyOptions['externalSecrets']): Promise<void> {
-  const setup: K8sObject[] = [];
   const namespaces = [...new Set(targets.flatMap((t) => t.namespaces))];
-  for (const ns of namespaces) setup.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: labels.labelsFor(ns) } });
-  for (const t of targets.filter((c) => c.hasWorkloads)) {
-    for (const ns of t.namespaces) {
-      for (const [name, keys] of externalSecrets ?? []) {
-        if (t.objects.some((o) => o.kind === 'Secret' && o.metadata.name === name && o.metadata.namespace === ns)) continue;
-        const stringData = Object.fromEntries([...keys].map((k) => [k, randomBytes(24).toString('base64url')]));
-        setup.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, type: 'Opaque', stringData });
-      }
-    }
-  }
-  if (setup.length === 0) return;
-  const out = await cp.kubectl(['apply', '--server-side', '--field-manager=verify', '-f', '-'], { input: toYamlStream(setup) });
+  if (namespaces.length === 0) return;
+  const items = namespaces.flatMap((ns) => {
+    // Only where a workload will read them, and not where the render brings its own.
+    const needed = targets.some((t) => t.hasWorkloads && t.namespaces.includes(ns));
+    const secrets = new Map([...(needed ? (externalSecrets ?? []) : [])].filter(([name]) => !targets.some((t) => t.objects.some((o) => o.kind === 'Secret' && o.metadata.name === name && o.metadata.namespace === ns))));
+    return namespaceObjects({ name: ns, labels: labels.labelsFor(ns), secrets });
+  });
+  // JSON, not YAML: kubectl reads YAML 1.1, where an unquoted `y` or `no` is a boolean.
+  const out = await cp.kubectl(['apply', '--server-side', `--field-manager=${SETUP_FIELD_MANAGER}`, '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
   // kubectl's message names the object, never a Secret's values.
   if (out.exitCode !== 0) throw new UserError(`could not create the namespaces ${namespaces.join(', ')} and their Secrets: ${out.stderr.trim()}`, EXIT_USAGE);
 }
