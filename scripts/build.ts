@@ -14,7 +14,7 @@ import { assertWritable, writeFileAtomic } from './lib/atomic-write.ts';
 const USAGE = `usage: npm run build -- [--out DIR] [OVERLAY_DIR ...]
 
 Renders each overlay with kustomize into DIR/<overlay name>.yaml (default DIR: rendered/).
-With no OVERLAY_DIR, every directory under overlays/.
+With no OVERLAY_DIR, every directory under overlays/ and clusters/.
 
 exit codes: 0 rendered, 1 an overlay failed to render (nothing written), 2 usage or tool error`;
 

@@ -5,7 +5,7 @@
 // check what Flux, the cluster and `npm run diff` make of each (docs/e2e.md).
 import { parseCommandLine } from './lib/cli.ts';
 import { EXIT_OK, UsageError } from './lib/errors.ts';
-import { requireBinaries } from './lib/control-plane/binaries.ts';
+import { CONTROL_PLANE_BINARIES, FLUX_BINARIES, requireBinaries } from './lib/control-plane/binaries.ts';
 import { formatE2eReport } from './lib/e2e/format.ts';
 import { runE2e } from './lib/e2e/run.ts';
 import { runMain } from './lib/main.ts';
@@ -31,7 +31,7 @@ await runMain(async () => {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`, USAGE);
   const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${format}: use text or json.`, USAGE);
-  requireBinaries(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'source-controller', 'kustomize-controller']);
+  requireBinaries([...CONTROL_PLANE_BINARIES, ...FLUX_BINARIES]);
   const progress = format === 'json' ? process.stderr : process.stdout;
   const report = await runE2e({ log: (line) => progress.write(`${line}\n`) });
   process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatE2eReport(report));

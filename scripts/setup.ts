@@ -4,7 +4,7 @@
 // offline. Safe to re-run: what is already there at the pinned version is kept.
 import { which } from 'zx';
 import { bundleCommands } from './lib/bundle.ts';
-import { EXIT_OK, UsageError } from './lib/errors.ts';
+import { EXIT_OK, ToolError, UsageError } from './lib/errors.ts';
 import { runMain } from './lib/main.ts';
 import { displayPath, TOOLS_BIN } from './lib/paths.ts';
 import { generatePinnedSchemas } from './lib/schemas/generate.ts';
@@ -39,6 +39,7 @@ await runMain(async () => {
   }
   // Schemas come from Go modules too: without Go there is nothing to fetch them with.
   if (!(await which('go', { nothrow: true }))) {
+    if (args.includes('--control-plane')) throw new ToolError('Go is needed to build the control plane, and it is not on PATH.\nFix: install Go 1.26 or later (https://go.dev/dl) and run `npm run setup -- --control-plane` again.');
     process.stderr.write('setup: warning: Go is not installed, so the kubeconform schemas were not generated; `npm run validate` needs them. Install Go and run `npm run setup`.\n');
     return EXIT_OK;
   }
@@ -50,7 +51,7 @@ await runMain(async () => {
       TOOLS_BIN,
       (b) => {
         if (!warned) {
-          process.stdout.write('setup: building the control plane and Flux with Go; a cold build takes about 10 minutes on 2 cores and 3 GB of memory, a warm one seconds.\n');
+          process.stdout.write('setup: building the control plane and Flux with Go; a cold build takes about 15 minutes on 2 cores and 3 GB of memory, a warm one seconds.\n');
           warned = true;
         }
         process.stdout.write(`setup: building ${b.module}@${b.version} (${Object.values(b.binaries).join(', ')}) ...\n`);

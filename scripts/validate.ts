@@ -30,7 +30,7 @@ const USAGE = `usage: npm run validate -- [--format text|json|sarif] [--kubernet
 
 Renders each overlay and checks it: Kubernetes schemas (kubeconform, strict, offline), what the API
 server would reject, EMQX clustering and security rules (docs/validate.md lists every rule).
-With no OVERLAY_DIR: every directory under overlays/ and every kustomization under gitops/.
+With no OVERLAY_DIR: every directory under overlays/ and clusters/, and every kustomization under gitops/.
 
   --format              text (default), json (a list of findings) or sarif (GitHub code scanning)
   --kubernetes-version  ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')} (default ${DEFAULT_KUBERNETES_VERSION})

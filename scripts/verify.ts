@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandLine } from './lib/cli.ts';
-import { requireBinaries, SETUP_COMMAND } from './lib/control-plane/binaries.ts';
+import { CONTROL_PLANE_BINARIES, requireBinaries, SETUP_COMMAND } from './lib/control-plane/binaries.ts';
 import { startControlPlane } from './lib/control-plane/start.ts';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
 import { describeKustomize, findKustomize } from './lib/kustomize.ts';
@@ -74,7 +74,7 @@ await runMain(async () => {
   const targets = positionals.length > 0 ? selectOverlays(positionals, USAGE) : defaultTargets();
   if (targets.length === 0) throw new UsageError('no overlays found: overlays/ holds no directory with a kustomization.yaml.', USAGE);
   // A missing binary first: its message names the set-up command and what a cold build costs.
-  requireBinaries(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok']);
+  requireBinaries(CONTROL_PLANE_BINARIES);
   requirePinnedCrds();
   const config = loadValidateConfig();
   const kustomize = await findKustomize();

@@ -3,7 +3,7 @@
 // schema cannot see, each a small overlay on top of a real one in its own namespace.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../scripts/lib/control-plane/start.ts';
 import { findKustomize } from '../scripts/lib/kustomize.ts';
 import { listOverlays, type Overlay } from '../scripts/lib/overlays.ts';
@@ -182,8 +182,3 @@ describeWithControlPlane('npm run verify on a control plane', () => {
   });
 });
 
-describe('describeWithControlPlane', () => {
-  it('is what this file uses, so a run without the set-up says it skipped', () => {
-    expect(typeof describeWithControlPlane).toBe('function');
-  });
-});

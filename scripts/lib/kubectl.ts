@@ -5,6 +5,15 @@ import path from 'node:path';
 import { $ } from 'zx/core';
 import { ToolError } from './errors.ts';
 
+/**
+ * What kubectl reads from standard input: a JSON List. Never YAML: kubectl parses YAML 1.1, where an
+ * unquoted `yes`, `on` or `y` (which a YAML 1.2 writer leaves unquoted) is a boolean, and the
+ * object would be refused or changed where Argo CD and Flux (which read it as a string) apply it.
+ */
+export function toKubectlInput(objects: readonly unknown[]): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
+}
+
 export interface KubectlResult {
   readonly exitCode: number;
   readonly stdout: string;

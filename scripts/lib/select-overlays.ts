@@ -3,6 +3,7 @@ import path from 'node:path';
 import { EXIT_USAGE, UserError } from './errors.ts';
 import { kustomizationFileIn, listOverlays, resolveOverlayArgs, type Overlay } from './overlays.ts';
 import { displayPath, OVERLAYS_DIR, REPO_ROOT } from './paths.ts';
+import { naturalCompare } from './natural-sort.ts';
 
 /**
  * The folders whose directories `build`, `validate`, `diff` (and `score`) take when given none:
@@ -18,7 +19,7 @@ export function listClusters(root: string = path.join(REPO_ROOT, 'clusters')): O
   return readdirSync(root, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && kustomizationFileIn(path.join(root, entry.name)))
     .map((entry) => ({ name: entry.name, dir: path.join(root, entry.name) }))
-    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    .sort((a, b) => naturalCompare(a.name, b.name));
 }
 
 /** The overlays, then the fleet's cluster directories, of the repository at `repo`. */

@@ -28,6 +28,6 @@ export function requireBinaries(names: readonly ControlPlaneBinary[]): void {
   const versions = CONTROL_PLANE_BUILDS.filter((b) => Object.values(b.binaries).some((n) => missing.includes(n as ControlPlaneBinary))).map((b) => `${b.module}@${b.version}`);
   throw new ToolError(
     `the control plane is not built: ${missing.map((m) => path.relative(process.cwd(), binaryPath(m)) || m).join(', ')} missing (${versions.join(', ')}).\n` +
-      `Fix: run \`${SETUP_COMMAND}\` once (it builds them with Go from the module proxy; a cold build takes about 10 minutes on 2 cores).`,
+      `Fix: run \`${SETUP_COMMAND}\` once (it builds them with Go from the module proxy; a cold build takes about 15 minutes on 2 cores).`,
   );
 }

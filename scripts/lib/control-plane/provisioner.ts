@@ -2,7 +2,7 @@
 // PersistentVolume of the claim's class and size, pre-bound to the claim, so that the real
 // PersistentVolume controller binds them as it would on a cluster with a dynamic provisioner.
 // Called from the waits that need claims Bound; it is idempotent.
-import { stringify } from 'yaml';
+import { toKubectlInput } from '../kubectl.ts';
 import type { ControlPlane } from './start.ts';
 
 interface Claim {
@@ -42,6 +42,6 @@ export async function provisionPendingClaims(cp: ControlPlane): Promise<number> 
       },
     });
   }
-  await cp.kubectl(['apply', '-f', '-'], { input: docs.map((d) => stringify(d)).join('---\n') });
+  await cp.kubectl(['apply', '-f', '-'], { input: toKubectlInput(docs) });
   return claims.length;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { ToolError } from '../errors.ts';
 import { displayPath } from '../paths.ts';
-import { kubectl, kubectlOk, type Kubectl, type KubectlOptions, type KubectlResult } from '../kubectl.ts';
+import { kubectl, kubectlOk, toKubectlInput, type Kubectl, type KubectlOptions, type KubectlResult } from '../kubectl.ts';
 import { binaryPath, requireBinaries, SETUP_COMMAND, type ControlPlaneBinary } from './binaries.ts';
 import { request, type HttpAnswer, type Identity } from './http.ts';
 import { makePki, type Pki } from './pki.ts';
@@ -84,7 +84,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         const waited = await waitUntil(what, timeoutMs, probe, 200, failFast(s));
         log(`${what}: ready in ${(waited / 1000).toFixed(1)} s`);
       } catch (error) {
-        if (error instanceof WaitTimeout) throw new ToolError(`the control plane did not come up: ${error.message}\nThe end of ${s.name}'s log (${s.logFile}):\n${logTail(s)}`);
+        if (error instanceof WaitTimeout) // The log is quoted, not named: the temporary directory goes with the teardown.
+          throw new ToolError(`the control plane did not come up: ${error.message}\nThe end of ${s.name}'s log:\n${logTail(s)}`);
         throw error;
       }
     };
@@ -188,8 +189,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     });
 
     const nodeNames = Array.from({ length: options.nodes ?? 3 }, (_, i) => `kwok-node-${i}`);
-    await kubectlOk(k, ['apply', '-f', '-'], { input: nodeNames.map((n, i) => stringify(fakeNode(n, ZONES[i % ZONES.length]!), { lineWidth: 0 })).join('---\n') });
-    await kubectlOk(k, ['apply', '-f', '-'], { input: stringify(DEFAULT_STORAGE_CLASS) });
+    await kubectlOk(k, ['apply', '-f', '-'], { input: toKubectlInput([...nodeNames.map((n, i) => fakeNode(n, ZONES[i % ZONES.length]!)), DEFAULT_STORAGE_CLASS]) });
     await step(`${nodeNames.length} kwok nodes Ready`, kwok, async () => {
       const res = await api('/api/v1/nodes');
       const items = (JSON.parse(res.body) as { items?: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }> }).items ?? [];

@@ -3,28 +3,9 @@
 // changes are the same when the lines their canonical diffs add and remove (Secrets masked,
 // generated names' hash suffixes written `<hash>`) are the same, with the same kind of change to
 // the same object id and the same field paths; the unchanged lines around them may differ.
+import { naturalCompare } from '../natural-sort.ts';
 import { describeId } from './objects.ts';
 import type { DiffReport, DiffWarning, ObjectChange, OverlayDiff } from './types.ts';
-
-/** `site-2` before `site-10`: digit runs compare as numbers, the rest as text. */
-export function naturalCompare(a: string, b: string): number {
-  const pa = a.match(/\d+|\D+/g) ?? [];
-  const pb = b.match(/\d+|\D+/g) ?? [];
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    const x = pa[i]!;
-    const y = pb[i]!;
-    if (x === y) continue;
-    const dx = /^\d/.test(x);
-    const dy = /^\d/.test(y);
-    if (dx && dy) {
-      const byValue = Number(BigInt(x) - BigInt(y));
-      if (byValue !== 0) return byValue < 0 ? -1 : 1;
-      return x.length - y.length; // 07 after 7
-    }
-    return x < y ? -1 : 1;
-  }
-  return pa.length - pb.length;
-}
 
 /** What a set of targets is called in sentences: all under clusters/ are clusters, all under overlays/ overlays. */
 export function targetNoun(targets: readonly Pick<OverlayDiff, 'dir'>[]): 'clusters' | 'overlays' | 'targets' {

@@ -10,7 +10,7 @@ import type { Kustomize } from '../kustomize.ts';
 import { kustomizationFileIn, listOverlays, type Overlay } from '../overlays.ts';
 import { parseObjects, renderOverlays } from '../render.ts';
 import { diffOverlay } from './engine.ts';
-import { naturalCompare } from './group.ts';
+import { naturalCompare } from '../natural-sort.ts';
 import { findOverlayInputs, inputsTouched } from './inputs.ts';
 import { serverWarnings, type ServerCheckSettings, type ServerTarget } from './server.ts';
 import type { DiffReport, OverlayDiff } from './types.ts';

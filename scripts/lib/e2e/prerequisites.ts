@@ -10,7 +10,7 @@
 // random values, once the GitOps tool has applied those objects. kwok runs no containers, so the
 // pods never read any of these values; they exist so the cluster holds what a real one would.
 import { randomBytes } from 'node:crypto';
-import { stringify } from 'yaml';
+import { toKubectlInput } from '../kubectl.ts';
 import type { ControlPlane } from '../control-plane/start.ts';
 
 const STAND_IN_LABEL = 'e2e.emqx-gitops.invalid/stand-in-for';
@@ -27,7 +27,7 @@ function secret(namespace: string, name: string, data: Record<string, string>, l
 
 async function apply(cp: ControlPlane, docs: readonly unknown[]): Promise<void> {
   if (docs.length === 0) return;
-  await cp.kubectlOk(['apply', '-f', '-'], { input: docs.map((d) => `---\n${stringify(d)}`).join('') });
+  await cp.kubectlOk(['apply', '-f', '-'], { input: toKubectlInput(docs) });
 }
 
 /** `kubectl create namespace emqx-<overlay>` and the Secret, for every overlay. */

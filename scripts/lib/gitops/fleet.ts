@@ -9,6 +9,7 @@ import { parse, stringify } from 'yaml';
 import { asRecord } from '../model/object.ts';
 import { kustomizationBody, namespaceBody } from './flux.ts';
 import type { GeneratedTree } from './generated.ts';
+import { naturalCompare } from '../natural-sort.ts';
 
 /** What the GitOps files need to know of a cluster (the fleet inventory's entries). */
 export interface FleetTarget {
@@ -48,7 +49,7 @@ const scalar = (value: string) => stringify(value).trimEnd();
 
 /** Argo CD's sort order and ours: by name, naturally (site-2 before site-10). */
 export function byName<T extends { name: string }>(items: readonly T[]): T[] {
-  return [...items].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  return [...items].sort((a, b) => naturalCompare(a.name, b.name));
 }
 
 function applicationSet(targets: readonly FleetTarget[]): string {

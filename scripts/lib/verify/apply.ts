@@ -3,6 +3,7 @@
 // every object is applied again on its own, so that each rejection and warning is tied to its object.
 import type { ControlPlane } from '../control-plane/start.ts';
 import type { K8sObject } from '../model/object.ts';
+import { toKubectlInput } from '../kubectl.ts';
 
 export const FIELD_MANAGER = 'argocd-controller';
 
@@ -17,14 +18,6 @@ export interface ApplyOutcome {
   readonly warnings: readonly ObjectAnswer[];
 }
 
-/**
- * What kubectl reads: JSON, not YAML. kubectl parses YAML 1.1, where an unquoted `yes`, `on` or `y`
- * (which a YAML 1.2 writer leaves unquoted) is a boolean, and a ConfigMap would be refused for a
- * value the cluster never sees that way from Argo CD or Flux.
- */
-export function toKubectlInput(objects: readonly K8sObject[]): string {
-  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
-}
 
 const WARNING_LINE = /^Warning: (.*)$/gm;
 

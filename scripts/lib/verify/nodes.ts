@@ -1,7 +1,7 @@
 // A cluster directory pins its brokers to its own zones (required node affinity on
 // topology.kubernetes.io/zone). Those zones are a property of the cluster, not of the manifests, so
 // verify gives the control plane a fake node in each zone a render asks for before applying it.
-import { stringify } from 'yaml';
+import { toKubectlInput } from '../kubectl.ts';
 import { waitUntil } from '../control-plane/processes.ts';
 import { fakeNode, type ControlPlane } from '../control-plane/start.ts';
 import { asArray, asRecord, asString, type K8sObject } from '../model/object.ts';
@@ -38,7 +38,7 @@ export async function ensureZones(cp: ControlPlane, zones: readonly string[], ti
   const missing = zones.filter((z) => !have.has(z));
   if (missing.length === 0) return [];
   const names = missing.map((z) => `kwok-${z}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63));
-  await cp.kubectlOk(['apply', '-f', '-'], { input: names.map((n, i) => stringify(fakeNode(n, missing[i]!), { lineWidth: 0 })).join('---\n') });
+  await cp.kubectlOk(['apply', '-f', '-'], { input: toKubectlInput(names.map((n, i) => fakeNode(n, missing[i]!))) });
   await waitUntil(`fake nodes ${names.join(', ')} Ready`, timeoutMs, async () => {
     const live = await listJson<LiveNode>(cp, '/api/v1/nodes');
     const ready = live.filter((n) => names.includes(n.metadata.name) && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
