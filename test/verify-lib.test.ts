@@ -7,7 +7,8 @@ import { findKustomize } from '../scripts/lib/kustomize.ts';
 import { REPO_ROOT } from '../scripts/lib/paths.ts';
 import { renderOverlays } from '../scripts/lib/render.ts';
 import { parseObjects } from '../scripts/lib/render.ts';
-import { hasPath, rejectedField, serverMessage } from '../scripts/lib/verify/apply.ts';
+import { hasPath, rejectedField } from '../scripts/lib/verify/apply.ts';
+import { serverMessage } from '../scripts/lib/kubectl.ts';
 import { k8sPeerName, nodeNameOf } from '../scripts/lib/verify/discovery.ts';
 import { namespaceLabels } from '../scripts/lib/verify/namespaces.ts';
 import { zonesRequired } from '../scripts/lib/verify/nodes.ts';
@@ -60,7 +61,7 @@ describe('where a rejection points', () => {
     expect(hasPath(sts, 'spec.template.spec.containers[1]')).toBe(false);
   });
   it("quotes the server without kubectl's warnings and STDIN preamble", () => {
-    expect(serverMessage('Warning: x\nError from server (Invalid): error when creating "STDIN": Role "r" is invalid: rules[0].verbs: Required value\n')).toBe('Error from server (Invalid): Role "r" is invalid: rules[0].verbs: Required value');
+    expect(serverMessage('Warning: x\nError from server (Invalid): error when creating "STDIN": Role "r" is invalid: rules[0].verbs: Required value\n')).toBe('Role "r" is invalid: rules[0].verbs: Required value');
   });
 });
 

@@ -14,6 +14,20 @@ export function toKubectlInput(objects: readonly unknown[]): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
 }
 
+/**
+ * The API server's answer as kubectl prints it, without kubectl's wrapping: its warnings, the
+ * `Error from server (Reason):` prefix and the `error when creating "STDIN":` preamble.
+ */
+export function serverMessage(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('Warning: '))
+    .map((line) => line.replace(/^Error from server(?: \([A-Za-z]+\))?: /, ''))
+    .join('\n')
+    .replace(/error when (?:creating|patching|applying patch)[^:]*"STDIN":\s*/g, '')
+    .trim();
+}
+
 export interface KubectlResult {
   readonly exitCode: number;
   readonly stdout: string;

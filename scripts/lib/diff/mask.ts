@@ -3,8 +3,9 @@
 // value (not its length, not a hash, not its base64) reaches the output.
 import { withoutHashSuffix } from './objects.ts';
 import type { K8sObject } from '../model/object.ts';
+import { MASK } from '../model/secret-values.ts';
 
-export const MASK = '<masked>';
+export { MASK };
 export const MASK_OLD = '<masked: old value>';
 export const MASK_NEW = '<masked: new value>';
 

@@ -8,7 +8,7 @@ import { recreateRemedy } from './danger.ts';
 import { deepEqual } from './normalize.ts';
 import { describeId, groupOf, idOf } from './objects.ts';
 import { pairObjects } from './pair.ts';
-import { MASK, redactSecretNameHashes } from './mask.ts';
+import { redactSecretNameHashes } from './mask.ts';
 import type { DiffWarning } from './types.ts';
 import { ToolError } from '../errors.ts';
 import { mapConcurrent } from '../concurrency.ts';
@@ -17,6 +17,8 @@ import { prepareNamespace } from '../control-plane/namespace.ts';
 import { waitUntil } from '../control-plane/processes.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane/start.ts';
 import type { K8sObject } from '../model/object.ts';
+import { withoutSecretValues } from '../model/secret-values.ts';
+import { serverMessage } from '../kubectl.ts';
 
 /** What Argo CD's server-side sync calls itself; Flux's is `kustomize-controller`. */
 export const SYNC_FIELD_MANAGER = 'argocd-controller';
@@ -106,38 +108,12 @@ function asList(objects: readonly K8sObject[]): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
 }
 
-/** kubectl's rendering of the server's answer, without its `Error from server (Reason):` prefix. */
-export function serverMessage(stderr: string): string {
-  return stderr
-    .trim()
-    .split('\n')
-    .filter((line) => !/^Warning: /.test(line))
-    .map((line) => line.replace(/^Error from server(?: \([A-Za-z]+\))?: /, ''))
-    .join('\n')
-    .trim();
-}
-
 /** The server's refusal, quoted; a failure of kubectl itself is a tool error. */
 async function attempt(cp: ControlPlane, object: K8sObject, dryRun: boolean): Promise<string | undefined> {
   const out = await cp.kubectl(dryRun ? [...APPLY, '--dry-run=server'] : APPLY, { input: asList([object]) });
   if (out.exitCode === 0) return undefined;
   if (!SERVER_ANSWER.test(out.stderr)) throw new ToolError(`kubectl apply of ${describeId(idOf(object))} failed (exit ${out.exitCode}): ${out.stderr.trim()}`);
   return serverMessage(out.stderr);
-}
-
-/** A Secret's values (and their base64) never reach a message, whatever the server quoted. */
-export function withoutSecretValues(message: string, object: K8sObject): string {
-  if (object.kind !== 'Secret') return message;
-  const values: string[] = [];
-  for (const field of ['data', 'stringData']) {
-    const map = object[field];
-    if (map === null || typeof map !== 'object') continue;
-    for (const value of Object.values(map as Record<string, unknown>)) {
-      if (typeof value !== 'string' || value.length < 3) continue;
-      values.push(value, field === 'data' ? Buffer.from(value, 'base64').toString('utf8') : Buffer.from(value).toString('base64'));
-    }
-  }
-  return values.filter((v) => v.length >= 3).sort((a, b) => b.length - a.length).reduce((text, v) => text.split(v).join(MASK), message);
 }
 
 const IMMUTABLE = /field is immutable|may not change once set|Forbidden: updates to [a-z]+ spec for fields other than|cannot change roleRef|is immutable/i;

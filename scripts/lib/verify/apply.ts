@@ -3,7 +3,8 @@
 // every object is applied again on its own, so that each rejection and warning is tied to its object.
 import type { ControlPlane } from '../control-plane/start.ts';
 import type { K8sObject } from '../model/object.ts';
-import { toKubectlInput } from '../kubectl.ts';
+import { serverMessage, toKubectlInput } from '../kubectl.ts';
+import { withoutSecretValues } from '../model/secret-values.ts';
 
 export const FIELD_MANAGER = 'argocd-controller';
 
@@ -25,16 +26,6 @@ function warningsIn(stderr: string): string[] {
   return [...stderr.matchAll(WARNING_LINE)].map((m) => m[1]!.trim());
 }
 
-/** kubectl's error, without its warnings and the `error when ... "STDIN"` preamble it adds. */
-export function serverMessage(stderr: string): string {
-  return stderr
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !line.startsWith('Warning: '))
-    .join('\n')
-    .replace(/error when (?:creating|patching|applying patch)[^:]*"STDIN":\s*/g, '')
-    .trim();
-}
-
 export async function serverSideApply(cp: ControlPlane, objects: readonly K8sObject[], fieldManager: string = FIELD_MANAGER): Promise<ApplyOutcome> {
   if (objects.length === 0) return { rejected: [], warnings: [] };
   const argv = ['apply', '--server-side', `--field-manager=${fieldManager}`, '-f', '-'];
@@ -51,7 +42,7 @@ export async function serverSideApply(cp: ControlPlane, objects: readonly K8sObj
   const rejected: ObjectAnswer[] = [];
   for (const object of objects) {
     const one = await cp.kubectl(argv, { input: toKubectlInput([object]) });
-    if (one.exitCode !== 0) rejected.push({ object, message: serverMessage(one.stderr) || `kubectl exited ${one.exitCode}` });
+    if (one.exitCode !== 0) rejected.push({ object, message: withoutSecretValues(serverMessage(one.stderr), object) || `kubectl exited ${one.exitCode}` });
   }
   return { rejected, warnings };
 }
