@@ -28,7 +28,7 @@ describeWithControlPlane(
         const report = JSON.parse(out.stdout) as E2eReport;
 
         // Every stage ran and said how long it took; everything was torn down.
-        expect(report.stages).toHaveLength(6);
+        expect(report.stages).toHaveLength(7);
         for (const s of report.stages) expect(out.stderr).toContain(`✔ ${s.name} (${s.seconds.toFixed(1)} s`);
         expect(out.stderr).toMatch(/✔ tear down \(/);
         expect(existsSync(report.dir)).toBe(false);
@@ -73,6 +73,14 @@ describeWithControlPlane(
           expect(r.claimSizes.length).toBeGreaterThan(0);
           for (const c of r.claimSizes) expect(c).toMatch(/=10Gi$/);
         }
+
+        // Flux's force gets the immutable change through by recreating the StatefulSet: every broker
+        // is replaced at once (README, "When the diff warns of an immutable field"); the claims stay.
+        expect(report.force.workload).toBe('StatefulSet emqx-production/emqx');
+        expect(report.force.newStatefulSet).toBe(true);
+        expect(report.force.everyPodReplaced).toBe(true);
+        expect(report.force.sameClaims).toBe(true);
+        for (const c of report.force.claimSizes) expect(c).toMatch(/=10Gi$/);
 
         // 6. Overlay removed: Flux pruned what it applied; the namespace, the Secret and the claims stay.
         const ns = `emqx-${report.removal.overlay}`;

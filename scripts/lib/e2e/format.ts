@@ -16,6 +16,7 @@ export function formatE2eReport(r: E2eReport): string {
   for (const w of r.immutable.recovered) {
     out.push(`  after the orphan delete and a reconcile, ${w.workload}: new StatefulSet ${w.newStatefulSet ? 'yes' : 'NO'}, same pods ${w.samePods ? 'yes' : 'NO'}, same claims ${w.sameClaims ? 'yes' : 'NO'} (${w.claimSizes.join(', ')})`);
   }
+  out.push(`Flux's force (${r.force.commit.slice(0, 12)}), ${r.force.workload}: new StatefulSet ${r.force.newStatefulSet ? 'yes' : 'NO'}, every pod replaced ${r.force.everyPodReplaced ? 'yes' : 'NO'}, same claims ${r.force.sameClaims ? 'yes' : 'NO'} (${r.force.claimSizes.join(', ')})`);
   out.push(`overlay removed (${r.removal.commit.slice(0, 12)}): overlays/${r.removal.overlay}`);
   for (const g of r.removal.generated) out.push(`  npm run gitops:flux: ${g}`);
   out.push(`  pruned by Flux: ${r.removal.pruned.map(describeEntry).join(', ')}`);

@@ -38,6 +38,18 @@ export interface StageTiming {
 export const E2E_SETTING = { key: 'EMQX_LOG__CONSOLE__LEVEL', value: 'warning' } as const;
 export const PERSISTENCE_PATCH = 'components/persistence/patches/statefulset-persistence.yaml';
 
+/** What the force stage appends to the overlay's kustomization: a new claim size, and Flux's force on the StatefulSet. */
+const FORCE_PATCH = `patches:
+  - target: {kind: StatefulSet, name: emqx}
+    patch: |-
+      - op: replace
+        path: /spec/volumeClaimTemplates/0/spec/resources/requests/storage
+        value: 30Gi
+      - op: add
+        path: /metadata/annotations/kustomize.toolkit.fluxcd.io~1force
+        value: enabled
+`;
+
 export interface E2eReport {
   /** The temporary directory of the clones; removed when the run ends. */
   readonly dir: string;
@@ -61,6 +73,16 @@ export interface E2eReport {
     readonly failed: ReadonlyArray<{ readonly kustomization: string; readonly message: string }>;
     readonly unaffectedReady: string[];
     readonly recovered: ReadonlyArray<{ readonly workload: string; readonly samePods: boolean; readonly sameClaims: boolean; readonly claimSizes: string[]; readonly newStatefulSet: boolean }>;
+  };
+  /** Flux's force, which the README warns against: it gets an immutable change through by recreating the StatefulSet. */
+  readonly force: {
+    readonly commit: string;
+    readonly workload: string;
+    readonly newStatefulSet: boolean;
+    /** Every pod replaced: no broker survives the recreate. */
+    readonly everyPodReplaced: boolean;
+    readonly sameClaims: boolean;
+    readonly claimSizes: string[];
   };
   readonly removal: {
     readonly commit: string;
@@ -260,6 +282,35 @@ export async function runE2e(options: E2eOptions = {}): Promise<E2eReport> {
       return { commit, diffWarnings, failed, unaffectedReady: unaffected.map((o) => `emqx-${o}`), recovered };
     });
 
+    const force = await stage("push: a claim size with Flux's force (`kustomize.toolkit.fluxcd.io/force: enabled`)", async () => {
+      // README, "When the diff warns of an immutable field": force gets through by deleting and
+      // recreating the object. Shown on one overlay, as a user would write it: in git, on the object.
+      const overlay = overlays.includes('production') ? 'production' : overlays.find((o) => o !== 'single-node' && o !== 'deployment-ip')!;
+      const w = statefulSet(overlay);
+      const podsBefore = (await podsOf(plane, w)).map((p) => p.uid);
+      const claimsBefore = await claimsIn(plane, w.namespace);
+      const uidBefore = (await workloadUid(plane, w)) ?? '';
+      await repo.edit(`overlays/${overlay}/kustomization.yaml`, (t) => `${t.trimEnd()}\n${FORCE_PATCH}`);
+      const commit = await repo.commit(`${overlay}: claims of 30Gi, applied with Flux's force`);
+      await repo.push();
+      await reconcileSource(commit);
+      await waitKustomizationsReady([`emqx-${overlay}`], commit);
+      await wait(`${describeWorkload(w)} recreated by Flux and Ready`, async () => {
+        if (((await workloadUid(plane, w)) ?? uidBefore) === uidBefore) return 'the StatefulSet is the old one';
+        return rolledOut(plane, w);
+      });
+      const pods = (await podsOf(plane, w)).map((p) => p.uid);
+      const claims = await claimsIn(plane, w.namespace);
+      return {
+        commit,
+        workload: describeWorkload(w),
+        newStatefulSet: ((await workloadUid(plane, w)) ?? '') !== uidBefore,
+        everyPodReplaced: pods.length > 0 && pods.every((uid) => !podsBefore.includes(uid)),
+        sameClaims: claims.map((c) => c.uid).sort().join() === claimsBefore.map((c) => c.uid).sort().join(),
+        claimSizes: claims.map((c) => `${c.name}=${c.storage}`),
+      };
+    });
+
     const removal = await stage('push: an overlay directory removed (and `npm run gitops:flux`)', async () => {
       const overlay = overlays.includes('statefulset-hostname-pvc') ? 'statefulset-hostname-pvc' : overlays[overlays.length - 1]!;
       const namespace = `emqx-${overlay}`;
@@ -297,7 +348,7 @@ export async function runE2e(options: E2eOptions = {}): Promise<E2eReport> {
     });
 
     log(`e2e passed in ${seconds(Date.now() - began).toFixed(1)} s`);
-    return { dir, stages, overlays, bootstrap, configChange, immutable, removal };
+    return { dir, stages, overlays, bootstrap, configChange, immutable, force, removal };
 
     // ---- helpers that close over the plane and the repository ----
 
