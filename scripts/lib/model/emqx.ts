@@ -21,12 +21,21 @@ export interface EmqxSettings {
   readonly namespace: string | undefined;
 }
 
+/**
+ * The node name the image's start script gives the broker: `EMQX_NODE__NAME`, else
+ * `<EMQX_NAME>@<EMQX_HOST>` (EMQX_NAME defaults to `emqx`); undefined when neither is set.
+ */
+export function nodeNameFrom(value: (name: string) => string | undefined): string | undefined {
+  const host = value('EMQX_HOST');
+  return value('EMQX_NODE__NAME') ?? (host !== undefined ? `${value('EMQX_NAME') ?? 'emqx'}@${host}` : undefined);
+}
+
 export function emqxSettings(workload: EmqxWorkload, objects: readonly K8sObject[]): EmqxSettings {
   const namespace = workload.object.metadata.namespace;
   const env = resolveEnv(workload.container, objects, namespace);
   const get = (configPath: string) => env.vars.get(envName(configPath));
   const raw = (name: string) => env.vars.get(name)?.value;
-  const nodeName = raw('EMQX_NODE__NAME') ?? (raw('EMQX_HOST') !== undefined ? `${raw('EMQX_NAME') ?? 'emqx'}@${raw('EMQX_HOST')}` : undefined);
+  const nodeName = nodeNameFrom(raw);
   const at = nodeName?.indexOf('@') ?? -1;
   return {
     workload,

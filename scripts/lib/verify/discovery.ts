@@ -15,6 +15,7 @@ import { isEmqxContainer, type EmqxWorkload } from '../model/workloads.ts';
 import { VERIFY_RULES } from './rules.ts';
 import type { CheckContext, CheckFinding, ObjectRef } from './checks.ts';
 import { getJson, listJson, mountsToken, podField, podsOf, serviceAccountToken, type LivePod } from './live.ts';
+import { nodeNameFrom } from '../model/emqx.ts';
 
 interface EndpointAddress {
   ip: string;
@@ -36,7 +37,7 @@ export function liveEnv(pod: LivePod, configMaps: readonly K8sObject[]): Map<str
 
 /** EMQX_NODE__NAME, else the image's `<EMQX_NAME>@<EMQX_HOST>`. */
 export function nodeNameOf(env: ReadonlyMap<string, string>): string | undefined {
-  return env.get('EMQX_NODE__NAME') ?? (env.get('EMQX_HOST') !== undefined ? `${env.get('EMQX_NAME') ?? 'emqx'}@${env.get('EMQX_HOST')}` : undefined);
+  return nodeNameFrom((name) => env.get(name));
 }
 
 /** ekka_cluster_k8s node_name/extract_host. */
