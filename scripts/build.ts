@@ -29,7 +29,7 @@ await runMain(async () => {
     return EXIT_OK;
   }
   const outDir = path.resolve(values.out ?? DEFAULT_RENDER_DIR);
-  const overlays = selectOverlays(positionals, USAGE);
+  const overlays = selectOverlays(positionals, USAGE, { writesFiles: true });
   await assertWritable(outDir, 'directory', '--out');
   const kustomize = await findKustomize();
   const warning = describeKustomize(kustomize);

@@ -33,7 +33,7 @@ export type OverlayArgProblem = { readonly arg: string; readonly problem: string
  * Turns OVERLAY_DIR arguments into overlays. Returns the problems rather than throwing, so that the
  * command can report all of them at once.
  */
-export function resolveOverlayArgs(args: readonly string[], cwd: string = process.cwd()): { overlays: Overlay[]; problems: OverlayArgProblem[] } {
+export function resolveOverlayArgs(args: readonly string[], cwd: string = process.cwd(), options: { writesFiles?: boolean } = {}): { overlays: Overlay[]; problems: OverlayArgProblem[] } {
   const overlays: Overlay[] = [];
   const problems: OverlayArgProblem[] = [];
   for (const arg of args) {
@@ -48,7 +48,12 @@ export function resolveOverlayArgs(args: readonly string[], cwd: string = proces
       overlays.push({ name: path.basename(dir), dir });
     }
   }
-  return { overlays: dedupe(overlays), problems: [...problems, ...nameClashes(dedupe(overlays))] };
+  const unique = dedupe(overlays);
+  // Only a command that writes a file per overlay (build) cannot take two directories of one name;
+  // the others tell them apart by their paths (clusters/x and gitops/flux/clusters/x).
+  if (options.writesFiles) return { overlays: unique, problems: [...problems, ...nameClashes(unique)] };
+  const clashing = new Set(nameClashes(unique).flatMap((c) => c.arg.split(', ')));
+  return { overlays: unique.map((o) => (clashing.has(displayPath(o.dir)) ? { ...o, name: displayPath(o.dir) } : o)), problems };
 }
 
 function dedupe(overlays: readonly Overlay[]): Overlay[] {

@@ -31,13 +31,13 @@ export function listDefaultTargets(repo: string = REPO_ROOT): Overlay[] {
  * The overlays a command works on: the OVERLAY_DIR arguments, or every overlay and every cluster
  * directory in the repository. Every bad argument is reported at once, as a usage error.
  */
-export function selectOverlays(args: readonly string[], usage: string): Overlay[] {
+export function selectOverlays(args: readonly string[], usage: string, options: { writesFiles?: boolean } = {}): Overlay[] {
   if (args.length === 0) {
     const all = listDefaultTargets();
     if (all.length === 0) throw new UserError(`no overlays found: ${displayPath(OVERLAYS_DIR)} holds no directory with a kustomization.yaml.`, EXIT_USAGE);
     return all;
   }
-  const { overlays, problems } = resolveOverlayArgs(args);
+  const { overlays, problems } = resolveOverlayArgs(args, process.cwd(), options);
   if (problems.length > 0) {
     const lines = problems.map((p) => `  OVERLAY_DIR ${p.arg}: ${p.problem}`);
     throw new UserError(`cannot use these overlay directories:\n${lines.join('\n')}\n\n${usage}`, EXIT_USAGE);
