@@ -236,6 +236,22 @@ describe('catalogue generator', () => {
     const usage = await run`${TSX} ${COMMAND} --emqx ${f.repo}`;
     expect(usage.exitCode).toBe(2);
     expect(usage.stderr).toMatch(/--docs and --emqx are required/);
+    // As the README runs it: bare clones of emqx-docs (the dump under hocon/) and of emqx.
+    const docs = path.join(f.dir, 'emqx-docs');
+    mkdirSync(path.join(docs, 'hocon'), { recursive: true });
+    writeFileSync(path.join(docs, 'hocon', 'hocon-ce-v5.8.1-en.json'), JSON.stringify(DUMP));
+    const git = $({ cwd: docs, quiet: true });
+    await git`git init -q`;
+    await git`git add -A`;
+    await git`git -c user.name=t -c user.email=t@example.com commit -q -m dumps`;
+    await run`git clone -q --bare ${docs} ${`${docs}.git`}`;
+    await run`git clone -q --bare ${f.repo} ${`${f.repo}.git`}`;
+    const bareOut = path.join(f.dir, 'bare', 'emqx-5.8.9.json');
+    mkdirSync(path.dirname(bareOut), { recursive: true });
+    const bare = await run`${TSX} ${COMMAND} --version 5.8.9 --docs ${`${docs}.git`} --emqx ${`${f.repo}.git`} --out ${bareOut}`;
+    expect(bare.stderr).toBe('');
+    expect(bare.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(bareOut, 'utf8')).paths).toEqual((JSON.parse(readFileSync(out, 'utf8')) as Catalogue).paths);
     const noTag = await run`${TSX} ${COMMAND} --docs ${f.dump} --emqx ${f.repo} --version 5.8.8 --out ${out}`;
     expect(noTag.exitCode).toBe(2);
     expect(noTag.stderr).toMatch(/v5\.8\.8: no such commit/);
