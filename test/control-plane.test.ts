@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { requireBinaries, SETUP_COMMAND, type ControlPlaneBinary } from '../scripts/lib/control-plane/binaries.ts';
 import { startControlPlane, ZONES } from '../scripts/lib/control-plane/start.ts';
 import { EXIT_USAGE, ToolError } from '../scripts/lib/errors.ts';
+import { requireGoVersion } from '../scripts/lib/go.ts';
 import { describeWithControlPlane } from './helpers/control-plane.ts';
 
 /** The control-plane servers this test process started and that are still alive. */
@@ -28,6 +29,13 @@ describe('a control plane that is not built', () => {
     expect((error as ToolError).exitCode).toBe(EXIT_USAGE);
     expect((error as ToolError).message).toContain('no-such-binary');
     expect((error as ToolError).message).toContain(SETUP_COMMAND);
+  });
+});
+
+describe('the Go that builds it', () => {
+  it('is refused before a long build when older than the control plane needs, naming both versions', async () => {
+    await expect(requireGoVersion('1.26', 'building the control plane')).resolves.toMatch(/^go1\.(2[6-9]|[3-9]\d)/);
+    await expect(requireGoVersion('99.0', 'building the control plane')).rejects.toThrow(/building the control plane needs Go 99\.0 or later; this is go\d/);
   });
 });
 

@@ -55,6 +55,23 @@ export async function runGo(cwd: string, args: readonly string[], env: Readonly<
   }
 }
 
+/**
+ * Refuses a Go older than `minimum` (`1.26`) before a long build starts: Kubernetes 1.37 and Flux 1.9
+ * say `go 1.26` in their go.mod, and an older Go would try to download a newer toolchain, which an
+ * air-gapped machine cannot.
+ */
+export async function requireGoVersion(minimum: string, purpose: string): Promise<string> {
+  const go = await findGo(purpose);
+  const out = await $({ quiet: true, nothrow: true })`${go} env GOVERSION`;
+  const version = out.stdout.trim();
+  const [major = 0, minor = 0] = (/^go(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+  const [wantMajor = 0, wantMinor = 0] = minimum.split('.').map(Number);
+  if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
+    throw new ToolError(`${purpose} needs Go ${minimum} or later; this is ${version || 'an unknown Go'}.\nFix: install Go ${minimum} or later (https://go.dev/dl) and run the set-up again.`);
+  }
+  return version;
+}
+
 export interface Replace {
   readonly from: string;
   /** A module path with `@version`, or a local path (`./api`). */

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildPinned, isBuilt } from './go-build.ts';
-import { downloadModule } from './go.ts';
+import { downloadModule, requireGoVersion } from './go.ts';
 import { TOOLS_DIR } from './paths.ts';
 import { CONTROL_PLANE_BUILDS, CRD_SOURCES, type PinnedGoBuild } from './tool-versions.ts';
 
@@ -15,6 +15,8 @@ export const KWOK_STAGES_DIR = path.join(CONTROL_PLANE_FILES, 'kwok-stages');
 /** Every CRD a verify or e2e cluster gets, one folder per source module. */
 export const CRDS_DIR = path.join(CONTROL_PLANE_FILES, 'crds');
 const BUILD_WORK = path.join(TOOLS_DIR, 'build');
+/** The `go` line of k8s.io/kubernetes v1.37 and of Flux v1.9's go.mod. */
+const CONTROL_PLANE_GO = '1.26';
 
 /** The kwok stages verify runs: nodes become Ready and keep a lease, pods run, complete and go away. */
 export const KWOK_STAGES = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml', 'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
@@ -28,10 +30,15 @@ const FLUX_CRD_DIRS: Readonly<Record<string, string>> = {
 export type BuildReport = { readonly build: PinnedGoBuild; readonly binary: string; readonly outcome: 'present' | 'built'; readonly seconds: number };
 
 export async function setUpControlPlane(bin: string, onStart: (b: PinnedGoBuild) => void, onDone: (r: BuildReport) => void): Promise<void> {
+  let goChecked = false;
   for (const build of CONTROL_PLANE_BUILDS) {
     if (await isBuilt(bin, build)) {
       for (const binary of Object.values(build.binaries)) onDone({ build, binary, outcome: 'present', seconds: 0 });
       continue;
+    }
+    if (!goChecked) {
+      await requireGoVersion(CONTROL_PLANE_GO, 'building the control plane');
+      goChecked = true;
     }
     onStart(build);
     await buildPinned(bin, BUILD_WORK, build, (binary, seconds) => onDone({ build, binary, outcome: 'built', seconds }));
