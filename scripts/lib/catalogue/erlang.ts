@@ -91,11 +91,16 @@ export function stripComments(source: string): string {
 const OPEN = new Set(['(', '[', '{']);
 const CLOSE: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 
-/** The index just after the bracket that closes the one at `start`. */
-function matching(text: string, start: number): number {
+/**
+ * Walks Erlang code from `from` to `to`, passing over strings and `$c` character literals, and
+ * hands every other character to `visit` with the bracket depth around it (after an opening
+ * bracket is counted, before a closing one is). `visit` may return the index to go on from, or
+ * `'stop'`. Returns where it stopped.
+ */
+function walkCode(text: string, from: number, to: number, visit: (i: number, c: string, stack: readonly string[]) => number | 'stop' | void): number {
   const stack: string[] = [];
   let inString = false;
-  for (let i = start; i < text.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = text[i]!;
     if (inString) {
       if (c === '\\') i++;
@@ -108,39 +113,30 @@ function matching(text: string, start: number): number {
     }
     if (c === '"') inString = true;
     else if (OPEN.has(c)) stack.push(c);
-    else if (CLOSE[c] !== undefined) {
-      stack.pop();
-      if (stack.length === 0) return i + 1;
-    }
+    const next = visit(i, c, stack);
+    if (CLOSE[c] !== undefined) stack.pop();
+    if (next === 'stop') return i;
+    if (typeof next === 'number') i = next;
   }
-  return text.length;
+  return to;
+}
+
+/** The index just after the bracket that closes the one at `start`. */
+function matching(text: string, start: number): number {
+  const at = walkCode(text, start, text.length, (_i, c, stack) => (CLOSE[c] !== undefined && stack.length === 1 ? 'stop' : undefined));
+  return at < text.length ? at + 1 : text.length;
 }
 
 /** Splits at commas that are not inside brackets or strings. */
 export function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
-  let depth = 0;
-  let inString = false;
   let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '$') {
-      i += text[i + 1] === '\\' ? 2 : 1;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (OPEN.has(c)) depth++;
-    else if (CLOSE[c] !== undefined) depth--;
-    else if (c === ',' && depth === 0) {
+  walkCode(text, 0, text.length, (i, c, stack) => {
+    if (c === ',' && stack.length === 0) {
       parts.push(text.slice(start, i).trim());
       start = i + 1;
     }
-  }
+  });
   const last = text.slice(start).trim();
   if (last) parts.push(last);
   return parts;
@@ -244,32 +240,18 @@ function fieldsOf(text: string, from: number, to: number, onUnnamed: () => void 
  */
 function callsIn(text: string, from: number, to: number): Array<{ module?: string; fn: string }> {
   const calls: Array<{ module?: string; fn: string }> = [];
-  const stack: string[] = [];
-  let inString = false;
-  for (let i = from; i < to; i++) {
-    const c = text[i]!;
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
+  walkCode(text, from, to, (i, c, stack) => {
+    if (OPEN.has(c) || CLOSE[c] !== undefined) return undefined;
+    if (!stack.every((x) => x === '[') || !/[a-z]/.test(c) || /[A-Za-z0-9_:?#.]/.test(text[i - 1] ?? ' ')) return undefined;
+    const m = /^([a-z][A-Za-z0-9_]*)(?::([a-z][A-Za-z0-9_]*))?\s*\(/.exec(text.slice(i, i + 120));
+    if (m) {
+      calls.push(m[2] ? { module: m[1]!, fn: m[2] } : { fn: m[1]! });
+      return i + m[0].length - 2;
     }
-    if (c === '$') {
-      i += text[i + 1] === '\\' ? 2 : 1;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (OPEN.has(c)) stack.push(c);
-    else if (CLOSE[c] !== undefined) stack.pop();
-    else if (stack.every((x) => x === '[') && /[a-z]/.test(c) && !/[A-Za-z0-9_:?#.]/.test(text[i - 1] ?? ' ')) {
-      const m = /^([a-z][A-Za-z0-9_]*)(?::([a-z][A-Za-z0-9_]*))?\s*\(/.exec(text.slice(i, i + 120));
-      if (m) {
-        calls.push(m[2] ? { module: m[1]!, fn: m[2] } : { fn: m[1]! });
-        i += m[0].length - 2;
-      } else {
-        while (i + 1 < to && /[A-Za-z0-9_]/.test(text[i + 1]!)) i++;
-      }
-    }
-  }
+    let end = i;
+    while (end + 1 < to && /[A-Za-z0-9_]/.test(text[end + 1]!)) end++;
+    return end;
+  });
   return calls;
 }
 
