@@ -94,8 +94,8 @@ const CLOSE: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 /**
  * Walks Erlang code from `from` to `to`, passing over strings and `$c` character literals, and
  * hands every other character to `visit` with the bracket depth around it (after an opening
- * bracket is counted, before a closing one is). `visit` may return the index to go on from, or
- * `'stop'`. Returns where it stopped.
+ * bracket is counted, before a closing one is). `visit` may return the index to go on from (the
+ * last index it consumed), or `'stop'`. Returns where it stopped.
  */
 function walkCode(text: string, from: number, to: number, visit: (i: number, c: string, stack: readonly string[]) => number | 'stop' | void): number {
   const stack: string[] = [];
@@ -114,7 +114,8 @@ function walkCode(text: string, from: number, to: number, visit: (i: number, c: 
     if (c === '"') inString = true;
     else if (OPEN.has(c)) stack.push(c);
     const next = visit(i, c, stack);
-    if (CLOSE[c] !== undefined) stack.pop();
+    // A closing bracket leaves the stack after its visit; so does an opening one the visit jumped past.
+    if (CLOSE[c] !== undefined || (typeof next === 'number' && OPEN.has(c))) stack.pop();
     if (next === 'stop') return i;
     if (typeof next === 'number') i = next;
   }
@@ -200,37 +201,18 @@ const FIELD_NAME = /^\{\s*(?:"([A-Za-z0-9_]+)"|'([A-Za-z0-9_]+)'|([a-z][A-Za-z0-
 /** The field tuples directly inside the lists of a clause body (not the tuples nested in their types or options). */
 function fieldsOf(text: string, from: number, to: number, onUnnamed: () => void = () => {}): ErlField[] {
   const fields: ErlField[] = [];
-  const stack: string[] = [];
-  let inString = false;
-  for (let i = from; i < to; i++) {
-    const c = text[i]!;
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '$') {
-      i += text[i + 1] === '\\' ? 2 : 1;
-      continue;
-    }
-    if (c === '"') {
-      inString = true;
-      continue;
-    }
-    if (c === '{' && stack.length > 0 && stack.every((s) => s === '[')) {
-      const end = matching(text, i);
-      const tuple = text.slice(i, end);
-      const name = FIELD_NAME.exec(tuple);
-      if (name) {
-        const rest = tuple.slice(name[0].length, -1);
-        fields.push(parseField(name[1] ?? name[2] ?? name[3]!, rest, lineAt(text, i)));
-      } else if (/^\{\s*(?:[A-Z_][A-Za-z0-9_]*|\?[A-Z_]+)\s*,/.test(tuple)) onUnnamed();
-      i = end - 1;
-      continue;
-    }
-    if (OPEN.has(c)) stack.push(c);
-    else if (CLOSE[c] !== undefined) stack.pop();
-  }
+  walkCode(text, from, to, (i, c, stack) => {
+    // A tuple whose enclosing brackets are all lists: a field, read whole and jumped over.
+    if (c !== '{' || stack.length < 2 || !stack.slice(0, -1).every((s) => s === '[')) return undefined;
+    const end = matching(text, i);
+    const tuple = text.slice(i, end);
+    const name = FIELD_NAME.exec(tuple);
+    if (name) {
+      const rest = tuple.slice(name[0].length, -1);
+      fields.push(parseField(name[1] ?? name[2] ?? name[3]!, rest, lineAt(text, i)));
+    } else if (/^\{\s*(?:[A-Z_][A-Za-z0-9_]*|\?[A-Z_]+)\s*,/.test(tuple)) onUnnamed();
+    return end - 1;
+  });
   return fields;
 }
 
