@@ -2,7 +2,7 @@
 // The fleet: clusters/inventory.yaml lists the clusters, clusters/<name>/ holds each one's settings,
 // and the GitOps files (gitops/argocd/fleet, gitops/flux/clusters) are generated from the inventory.
 import path from 'node:path';
-import { parseCommandLine } from './lib/cli.ts';
+import { formatOption, parseCommandLine } from './lib/cli.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './lib/errors.ts';
 import { addCluster } from './lib/fleet/add.ts';
 import type { ClusterSettings } from './lib/fleet/cluster-dir.ts';
@@ -102,8 +102,7 @@ await runMain(async () => {
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`, USAGE);
   if (command === 'generate') return generate(root, values.check === true);
 
-  const format = (values.format ?? 'text') as ReportFormat;
-  if (!REPORT_FORMATS.includes(format)) throw new UsageError(`--format ${format}: expected one of ${REPORT_FORMATS.join(', ')}`, USAGE);
+  const format: ReportFormat = formatOption(values.format, REPORT_FORMATS, USAGE);
   const report = await fleetReport(root, await findKustomize());
   process.stdout.write(formatReport(report, format));
   return report.failures.length > 0 || report.shared.length > 0 ? EXIT_FINDINGS : EXIT_OK;

@@ -1,7 +1,7 @@
 // npm run score -- [--format text|json] [OVERLAY_DIR ...]
 // Renders each overlay (scripts/lib/render.ts, as `build` does) and scores it with the pinned
 // kube-score. A CRITICAL fails, unless the object ignores that check on purpose (docs/kube-score.md).
-import { parseCommandLine } from './lib/cli.ts';
+import { formatOption, parseCommandLine } from './lib/cli.ts';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
 import { findKubeScore } from './lib/kube-score.ts';
 import { describeKustomize, findKustomize } from './lib/kustomize.ts';
@@ -31,8 +31,7 @@ await runMain(async () => {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_OK;
   }
-  const format = values.format as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`, USAGE);
+  const format: Format = formatOption(values.format, FORMATS, USAGE);
   const overlays = positionals.length > 0 ? selectOverlays(positionals, USAGE) : defaultTargets();
   if (overlays.length === 0) throw new UsageError('no overlays found: overlays/ holds no directory with a kustomization.yaml.', USAGE);
   const [kustomize, kubeScore] = await Promise.all([findKustomize(), findKubeScore()]);

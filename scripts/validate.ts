@@ -3,7 +3,7 @@
 // Kubernetes schemas and the rules in scripts/lib/validate/rules, and reports the findings.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseCommandLine } from './lib/cli.ts';
+import { formatOption, parseCommandLine } from './lib/cli.ts';
 import { REPO_ROOT } from './lib/paths.ts';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
 import { describeKustomize, findKustomize } from './lib/kustomize.ts';
@@ -47,8 +47,7 @@ await runMain(async () => {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_OK;
   }
-  const format = values.format as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`, USAGE);
+  const format: Format = formatOption(values.format, FORMATS, USAGE);
   const kubernetesVersion = values['kubernetes-version']!;
   // Fails early, with the fix, when the version is unknown or its schemas are not generated.
   schemaDirFor(kubernetesVersion);

@@ -3,7 +3,7 @@
 // each overlay as Argo CD would and checks what runs (scripts/lib/verify), then tears it all down.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseCommandLine } from './lib/cli.ts';
+import { formatOption, parseCommandLine } from './lib/cli.ts';
 import { CONTROL_PLANE_BINARIES, requireBinaries, SETUP_COMMAND } from './lib/control-plane/binaries.ts';
 import { startControlPlane } from './lib/control-plane/start.ts';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
@@ -60,8 +60,7 @@ await runMain(async () => {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_OK;
   }
-  const format = values.format as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`, USAGE);
+  const format: Format = formatOption(values.format, FORMATS, USAGE);
   if (values['kubernetes-version'] !== BUILT_MINOR) {
     throw new UsageError(
       `--kubernetes-version ${values['kubernetes-version']}: verify runs the control plane the set-up built, Kubernetes ${KUBERNETES_CONTROL_PLANE_VERSION} (${BUILT_MINOR}).\n` +
