@@ -51,7 +51,7 @@ await runMain(async () => {
       TOOLS_BIN,
       (b) => {
         if (!warned) {
-          process.stdout.write('setup: building the control plane and Flux with Go; a cold build takes about 15 minutes on 2 cores and 3 GB of memory, a warm one seconds.\n');
+          process.stdout.write('setup: building the control plane, Flux and Argo CD with Go; a cold build takes about 20 minutes on 2 cores and 3 GB of memory, a warm one seconds.\n');
           warned = true;
         }
         process.stdout.write(`setup: building ${b.module}@${b.version} (${Object.values(b.binaries).join(', ')}) ...\n`);

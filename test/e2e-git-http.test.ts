@@ -5,7 +5,7 @@ import { writeFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx/core';
 import { describe, expect, it } from 'vitest';
-import { commitOf } from '../scripts/lib/e2e/flux.ts';
+import { commitOf } from '../scripts/lib/e2e/flux/controllers.ts';
 import { describeEntry, shortenInvalidValue } from '../scripts/lib/e2e/format.ts';
 import { inventoryPath } from '../scripts/lib/e2e/cluster.ts';
 import { BARE_NAME, createTestRepository } from '../scripts/lib/e2e/repository.ts';

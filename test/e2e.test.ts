@@ -1,21 +1,50 @@
-// `npm run e2e` as CI runs it: the command itself (scripts/e2e.ts, --format json), with assertions
-// on what each push did; CI runs it here, in `npm test`, and nowhere else. Runs whenever the control
-// plane and Flux are built (npm run setup -- --control-plane); skipped with one line otherwise, and
-// failing under CI=true (test/helpers/control-plane.ts).
+// `npm run e2e` as CI runs it: the command itself (scripts/e2e.ts, --format json), one engine at a
+// time, with assertions on what each push did; CI runs it here, in `npm test`, and nowhere else.
+// Runs whenever the control plane and the engine are built (npm run setup -- --control-plane);
+// skipped with one line otherwise, and failing under CI=true (test/helpers/control-plane.ts).
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { E2eReport } from '../scripts/lib/e2e/run.ts';
-import { CONTROL_PLANE_BINARIES, describeWithControlPlane, FLUX_BINARIES } from './helpers/control-plane.ts';
+import type { ReplaceTry } from '../scripts/lib/e2e/argocd/replace.ts';
+import type { ArgoCdRun, E2eReport, FluxRun } from '../scripts/lib/e2e/run.ts';
+import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, describeWithControlPlane, FLUX_BINARIES } from './helpers/control-plane.ts';
 import { runScript } from './helpers/run.ts';
 
 describe('npm run e2e: arguments', () => {
-  it('refuses an unknown format or argument with exit 2 and the usage', async () => {
+  it('refuses an unknown format, engine or argument with exit 2 and the usage', async () => {
     const bad = await runScript('e2e.ts', ['--format', 'xml']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/--format xml: use text or json[\s\S]*usage: npm run e2e/);
+    const engine = await runScript('e2e.ts', ['--engine', 'jenkins']);
+    expect(engine.exitCode).toBe(2);
+    expect(engine.stderr).toMatch(/--engine jenkins: use argocd, flux or both[\s\S]*usage: npm run e2e/);
     expect((await runScript('e2e.ts', ['overlays/single-node'])).exitCode).toBe(2);
   });
 });
+
+/** Whether a process of that id still exists (signal 0 only asks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function e2e<T extends E2eReport['runs'][number]>(engine: T['engine']): Promise<{ run: T; stderr: string }> {
+  const out = await runScript('e2e.ts', ['--engine', engine, '--format', 'json']);
+  expect(out.exitCode, out.stderr.slice(-6000)).toBe(0);
+  const report = JSON.parse(out.stdout) as E2eReport;
+  expect(report.runs.map((r) => r.engine)).toEqual([engine]);
+  const run = report.runs[0] as T;
+  // Every stage ran and said how long it took; everything was torn down, no server outlived it.
+  for (const s of run.stages) expect(out.stderr).toContain(`✔ ${s.name} (${s.seconds.toFixed(1)} s`);
+  expect(out.stderr).toMatch(/✔ tear down \(/);
+  expect(existsSync(run.dir)).toBe(false);
+  expect(run.processes.length).toBeGreaterThan(5);
+  expect(run.processes.filter((p) => alive(p.pid)).map((p) => `${p.name} (${p.pid})`)).toEqual([]);
+  return { run, stderr: out.stderr };
+}
 
 describeWithControlPlane(
   'npm run e2e: git push deploys through Flux',
@@ -23,15 +52,8 @@ describeWithControlPlane(
     it(
       'bootstraps, rolls a setting, survives a volumeClaimTemplates change and prunes a removed overlay',
       async () => {
-        const out = await runScript('e2e.ts', ['--format', 'json']);
-        expect(out.exitCode, out.stderr.slice(-4000)).toBe(0);
-        const report = JSON.parse(out.stdout) as E2eReport;
-
-        // Every stage ran and said how long it took; everything was torn down.
+        const { run: report } = await e2e<FluxRun>('flux');
         expect(report.stages).toHaveLength(7);
-        for (const s of report.stages) expect(out.stderr).toContain(`✔ ${s.name} (${s.seconds.toFixed(1)} s`);
-        expect(out.stderr).toMatch(/✔ tear down \(/);
-        expect(existsSync(report.dir)).toBe(false);
 
         // 3. Bootstrap: every overlay's Kustomization (and emqx-gitops) applied the pushed commit.
         expect(report.bootstrap.kustomizations.map((k) => k.name).sort()).toEqual(['emqx-gitops', ...report.overlays.map((o) => `emqx-${o}`)].sort());
@@ -95,4 +117,86 @@ describeWithControlPlane(
     );
   },
   [...CONTROL_PLANE_BINARIES, ...FLUX_BINARIES],
+);
+
+describeWithControlPlane(
+  'npm run e2e: git push deploys through Argo CD',
+  () => {
+    it(
+      'bootstraps from the ApplicationSet, rolls a setting, shows what Argo CD makes of a claim size and of its Replace options, prunes a removed overlay, and uninstalls without touching a broker',
+      async () => {
+        const { run: report } = await e2e<ArgoCdRun>('argocd');
+        expect(report.stages).toHaveLength(9);
+
+        // Nothing listened anywhere but loopback: the run's own network namespace has only `lo`, and
+        // the one listener Argo CD binds to 0.0.0.0 (the application-controller's metrics) is in it.
+        expect(report.network?.interfaces).toEqual(['lo']);
+        // (Go's listener for "0.0.0.0:port" is the dual-stack `::`.)
+        const wildcard = report.network!.listening.filter((l) => l.address !== '127.0.0.1');
+        expect(wildcard.length, JSON.stringify(wildcard)).toBe(1);
+        expect(['0.0.0.0', '::']).toContain(wildcard[0]!.address);
+
+        // Bootstrap: the generator made one Application per overlay, each Synced and Healthy at the pushed commit.
+        expect(report.bootstrap.applications.map((a) => a.name).sort()).toEqual(report.overlays.map((o) => `emqx-${o}`).sort());
+        for (const a of report.bootstrap.applications) {
+          expect(a, a.name).toMatchObject({ sync: 'Synced', health: 'Healthy', revision: report.bootstrap.commit, path: `overlays/${a.name.slice('emqx-'.length)}` });
+        }
+        for (const w of report.bootstrap.workloads) expect(w.readyPods, w.workload).toBeGreaterThan(0);
+
+        // The EMQX setting: every workload on the new ConfigMap, on re-created pods.
+        expect(report.configChange.diff.map((d) => d.overlay).sort()).toEqual([...report.overlays].sort());
+        expect(report.configChange.rolled.length).toBe(report.overlays.length);
+        for (const r of report.configChange.rolled) {
+          expect(r.to).not.toEqual(r.from);
+          expect(r.podsRecreated, r.workload).toBe(true);
+          expect(r.podsOnNewConfigMap, r.workload).toBe(true);
+        }
+
+        // A claim size: diff warns on the StatefulSets; Argo CD applies nothing (the live template
+        // keeps 10Gi); what it reports on the way is what docs/gitops.md says.
+        const warned = report.immutable.diffWarnings.map((w) => w.overlay).sort();
+        expect(warned).toContain('statefulset-hostname-pvc');
+        expect(report.immutable.observed.map((o) => o.application).sort()).toEqual(warned.map((o) => `emqx-${o}`));
+        for (const o of report.immutable.observed) {
+          expect(o.liveClaimSize, o.application).toBe('10Gi');
+          expect(o.states.some((s) => s.includes('ComparisonError (field is immutable)')), o.states.join(' -> ')).toBe(true);
+        }
+        // The orphan delete, then a refresh: a new StatefulSet with the new template, the same pods and claims, which keep 10Gi.
+        expect(report.immutable.recovered.map((r) => r.workload).sort()).toEqual(warned.map((o) => `StatefulSet emqx-${o}/emqx`));
+        for (const r of report.immutable.recovered) {
+          expect(r).toMatchObject({ newStatefulSet: true, samePods: true, sameClaims: true, templateClaimSize: '20Gi' });
+          for (const c of r.claimSizes) expect(c).toMatch(/=10Gi$/);
+        }
+
+        // Replace=true and Force=true,Replace=true, each with a sync: Argo CD still reports the failed
+        // comparison after the push; the sync runs anyway. Replace=true is refused like the apply;
+        // Force=true,Replace=true deletes and recreates the StatefulSet: every broker at once, the same claims at their old size.
+        expect(report.replace.map((t) => t.option)).toEqual(['Replace=true', 'Force=true,Replace=true']);
+        const [replace, forceReplace] = report.replace as [ReplaceTry, ReplaceTry];
+        for (const t of report.replace) expect(t.stateAfterPush, t.option).toContain('ComparisonError (field is immutable)');
+        expect(replace.operationPhase).toBe('Failed');
+        expect(replace.operationMessage).toMatch(/error when replacing[\s\S]*spec\.volumeClaimTemplates[\s\S]*field is immutable/);
+        expect(replace).toMatchObject({ newStatefulSet: false, samePods: true, sameClaims: true, templateClaimSize: '20Gi' });
+        expect(forceReplace.operationPhase).toBe('Succeeded');
+        expect(forceReplace).toMatchObject({ newStatefulSet: true, everyPodReplaced: true, sameClaims: true, templateClaimSize: '40Gi' });
+        for (const c of forceReplace.claimSizes) expect(c).toMatch(/=10Gi$/);
+
+        // An overlay removed: its Application went, its finalizer pruned what it deployed; the namespace, the Secret and the claims stay.
+        const ns = `emqx-${report.removal.overlay}`;
+        expect(report.removal.finalizers).toContain('resources-finalizer.argocd.argoproj.io');
+        expect(report.removal.pruned).toEqual(expect.arrayContaining([`StatefulSet ${ns}/emqx`, `PodDisruptionBudget ${ns}/emqx`, `Service ${ns}/emqx-headless`]));
+        expect(report.removal.kept).toEqual(expect.arrayContaining([`Namespace ${ns}`, `Secret ${ns}/emqx-secrets`]));
+        expect(report.removal.kept.filter((k) => k.startsWith('PersistentVolumeClaim ')).length).toBe(3);
+
+        // The ApplicationSet deleted with --cascade=orphan: every Application and every broker stays.
+        const remaining = report.overlays.filter((o) => o !== report.removal.overlay).map((o) => `emqx-${o}`).sort();
+        expect(report.uninstall.applicationsKept.sort()).toEqual(remaining);
+        expect(report.uninstall.ownerReferencesLeft).toEqual([]);
+        expect(report.uninstall.workloads.length).toBe(remaining.length);
+        for (const w of report.uninstall.workloads) expect(w, w.workload).toMatchObject({ samePods: true, ready: true });
+      },
+      15 * 60_000,
+    );
+  },
+  [...CONTROL_PLANE_BINARIES, ...ARGOCD_BINARIES],
 );

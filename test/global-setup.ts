@@ -1,10 +1,10 @@
 // Runs once around the whole test run: the closing line for skipped control-plane tests.
 // Imports nothing from vitest: a global setup runs outside the test context.
-import { CONTROL_PLANE_BINARIES, FLUX_BINARIES, missingBinaries, SETUP_COMMAND } from '../scripts/lib/control-plane/binaries.ts';
+import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES, missingBinaries, SETUP_COMMAND } from '../scripts/lib/control-plane/binaries.ts';
 
 export default function setup(): () => void {
   return () => {
-    const missing = missingBinaries([...CONTROL_PLANE_BINARIES, ...FLUX_BINARIES]);
+    const missing = missingBinaries([...CONTROL_PLANE_BINARIES, ...FLUX_BINARIES, ...ARGOCD_BINARIES]);
     if (missing.length > 0 && process.env.CI !== 'true') {
       process.stdout.write(`\ncontrol-plane tests skipped: ${missing.join(', ')} not built; run \`${SETUP_COMMAND}\` to enable them.\n`);
     }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { downloadModule, parseReplaces, runGo, type Replace } from './go.ts';
+import { downloadModule, parseReplaces, runGo, toolchainEnv, type Replace } from './go.ts';
 import type { PinnedGoBuild } from './tool-versions.ts';
 
 export function goBuildStamp(bin: string, build: PinnedGoBuild): string {
@@ -13,7 +13,7 @@ export function goBuildStamp(bin: string, build: PinnedGoBuild): string {
 }
 
 function stampText(build: PinnedGoBuild): string {
-  return `${build.module}@${build.version} ${Object.values(build.binaries).join(',')}\n`;
+  return `${build.module}@${build.version} ${Object.values(build.binaries).join(',')}${build.toolchain ? ` ${build.toolchain}` : ''}\n`;
 }
 
 export async function isBuilt(bin: string, build: PinnedGoBuild): Promise<boolean> {
@@ -48,7 +48,8 @@ export async function buildPinned(bin: string, workRoot: string, build: PinnedGo
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   await mkdir(bin, { recursive: true });
-  const env = { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+  // A build's own toolchain (Argo CD's go1.27.3) applies to this build only.
+  const env = { CGO_ENABLED: '0', GOFLAGS: '-mod=mod', ...toolchainEnv(build) };
   await runGo(work, ['mod', 'init', `emqx-gitops.local/build/${build.id}`], env);
   const { goMod } = await downloadModule(build);
   const replaces = wrapperReplaces(build, parseReplaces(await readFile(goMod, 'utf8')));

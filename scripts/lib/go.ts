@@ -7,6 +7,13 @@ import { ToolError } from './errors.ts';
 export interface ModulePin {
   readonly module: string;
   readonly version: string;
+  /** GOTOOLCHAIN for this module (its go.mod asks for a newer Go): the go command fetches it once. */
+  readonly toolchain?: string;
+}
+
+/** The environment that selects a pin's toolchain; none keeps the Go on PATH. */
+export function toolchainEnv(pin: { readonly toolchain?: string }): Record<string, string> {
+  return pin.toolchain ? { GOTOOLCHAIN: pin.toolchain } : {};
 }
 
 export interface DownloadedModule {
@@ -32,7 +39,7 @@ export async function findGo(purpose: string): Promise<string> {
  */
 export async function downloadModule(pin: ModulePin): Promise<DownloadedModule> {
   const go = await findGo(`fetch ${pin.module}@${pin.version}`);
-  const out = await $({ quiet: true, nothrow: true, cwd: os.tmpdir(), env: { ...process.env, GOFLAGS: '-mod=mod', GO111MODULE: 'on' } })`${go} mod download -json ${`${pin.module}@${pin.version}`}`;
+  const out = await $({ quiet: true, nothrow: true, cwd: os.tmpdir(), env: { ...process.env, GOFLAGS: '-mod=mod', GO111MODULE: 'on', ...toolchainEnv(pin) } })`${go} mod download -json ${`${pin.module}@${pin.version}`}`;
   let info: { Dir?: string; GoMod?: string; Error?: string } = {};
   try {
     info = JSON.parse(out.stdout) as typeof info;

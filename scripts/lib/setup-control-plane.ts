@@ -1,19 +1,28 @@
-// `npm run setup -- --control-plane`: builds the pinned control plane and Flux controllers into
-// .tools/bin, and copies the files they need at run time (kwok's stage files, every CRD that verify
-// and e2e install) into .tools/control-plane, so that nothing after the set-up touches the network.
+// `npm run setup -- --control-plane`: builds the pinned control plane, Flux's controllers and Argo CD
+// into .tools/bin, and copies the files they need at run time (kwok's stage files, every CRD that
+// verify and e2e install, Argo CD's git and gpg wrapper scripts) into .tools/control-plane, so that
+// nothing after the set-up touches the network. It also checks that redis-server is installed.
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildPinned, isBuilt } from './go-build.ts';
 import { downloadModule, requireGoVersion } from './go.ts';
 import { TOOLS_DIR } from './paths.ts';
-import { CONTROL_PLANE_BUILDS, CRD_SOURCES, type PinnedGoBuild } from './tool-versions.ts';
+import { requireRedisServer } from './control-plane/binaries.ts';
+import { ARGOCD_BUILD, CONTROL_PLANE_BUILDS, CRD_SOURCES, SETUP_CONTROL_PLANE_BUILDS, type PinnedGoBuild } from './tool-versions.ts';
 
 export const CONTROL_PLANE_FILES = path.join(TOOLS_DIR, 'control-plane');
 /** kwok's stage files (node-initialize, pod-ready, ...), as the kwok module ships them. */
 export const KWOK_STAGES_DIR = path.join(CONTROL_PLANE_FILES, 'kwok-stages');
 /** Every CRD a verify or e2e cluster gets, one folder per source module. */
 export const CRDS_DIR = path.join(CONTROL_PLANE_FILES, 'crds');
+/**
+ * Put on the repo-server's PATH: Argo CD v3.6 runs `git-verify-wrapper.sh` on every manifest
+ * generation (and fails every Application with a bare "permission denied" without it); both ship in
+ * the argo-cd module under hack/, as its container image installs them.
+ */
+export const ARGOCD_PATH_DIR = path.join(CONTROL_PLANE_FILES, 'argocd-path');
+export const ARGOCD_WRAPPERS = ['git-verify-wrapper.sh', 'gpg-wrapper.sh'] as const;
 const BUILD_WORK = path.join(TOOLS_DIR, 'build');
 /** The `go` line of k8s.io/kubernetes v1.37 and of Flux v1.9's go.mod. */
 const CONTROL_PLANE_GO = '1.26';
@@ -30,8 +39,10 @@ const FLUX_CRD_DIRS: Readonly<Record<string, string>> = {
 export type BuildReport = { readonly build: PinnedGoBuild; readonly binary: string; readonly outcome: 'present' | 'built'; readonly seconds: number };
 
 export async function setUpControlPlane(bin: string, onStart: (b: PinnedGoBuild) => void, onDone: (r: BuildReport) => void): Promise<void> {
+  // Before a build of many minutes: the one thing the set-up cannot install itself.
+  await requireRedisServer();
   let goChecked = false;
-  for (const build of CONTROL_PLANE_BUILDS) {
+  for (const build of SETUP_CONTROL_PLANE_BUILDS) {
     if (await isBuilt(bin, build)) {
       for (const binary of Object.values(build.binaries)) onDone({ build, binary, outcome: 'present', seconds: 0 });
       continue;
@@ -67,6 +78,14 @@ async function copyRunTimeFiles(): Promise<void> {
     const files = fluxDir ? (await readdir(path.join(dir, fluxDir))).filter((f) => f.endsWith('.yaml')).map((f) => `${fluxDir}/${f}`) : source.files;
     for (const file of files) await cp(path.join(dir, file), path.join(into, path.basename(file)));
   }
+  const argocdDir = (await downloadModule(ARGOCD_BUILD)).dir;
+  await mkdir(path.join(staging, 'argocd-path'), { recursive: true });
+  // The module cache is read-only: copy the scripts with their execute bit, writable for the next copy.
+  for (const wrapper of ARGOCD_WRAPPERS) {
+    const into = path.join(staging, 'argocd-path', wrapper);
+    await cp(path.join(argocdDir, 'hack', wrapper), into);
+    await chmod(into, 0o755);
+  }
   await writeFile(path.join(staging, '.version'), runTimeFilesStamp());
   if (existsSync(CONTROL_PLANE_FILES)) await rm(CONTROL_PLANE_FILES, { recursive: true, force: true });
   await rename(staging, CONTROL_PLANE_FILES);
@@ -75,5 +94,5 @@ async function copyRunTimeFiles(): Promise<void> {
 /** What the copied files came from: a bump of kwok or of a CRD source copies them again. */
 function runTimeFilesStamp(): string {
   const kwok = CONTROL_PLANE_BUILDS.find((b) => b.id === 'kwok');
-  return [`${kwok?.module}@${kwok?.version}`, ...KWOK_STAGES, ...CRD_SOURCES.map((s) => `${s.module}@${s.version}:${s.files.join(',')}`)].join('\n') + '\n';
+  return [`${kwok?.module}@${kwok?.version}`, ...KWOK_STAGES, ...CRD_SOURCES.map((s) => `${s.module}@${s.version}:${s.files.join(',')}`), `${ARGOCD_BUILD.module}@${ARGOCD_BUILD.version}:${ARGOCD_WRAPPERS.join(',')}`].join('\n') + '\n';
 }

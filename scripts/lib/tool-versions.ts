@@ -38,6 +38,8 @@ export const PINNED_TOOLS: readonly PinnedTool[] = [KUSTOMIZE, KUBECONFORM, KUBE
 export interface PinnedModule {
   readonly module: string;
   readonly version: string;
+  /** A Go toolchain (`go1.27.3`) the go command must use for this module: its go.mod asks for a newer Go than the set-up requires. */
+  readonly toolchain?: string;
   readonly why: string;
 }
 
@@ -55,6 +57,28 @@ export const KUBERNETES_RELEASES: readonly PinnedModule[] = [
 /** The minor `validate` checks against when no --kubernetes-version is given. */
 export const DEFAULT_KUBERNETES_MINOR = '1.37';
 
+/**
+ * Argo CD's controllers for the e2e (`npm run e2e -- --engine argocd`): one multi-call binary that
+ * picks its role from its file name (argocd-repo-server, argocd-application-controller, ...). One
+ * version for the CRD schemas, the CRDs the control plane installs and the controllers: v3.6 is the
+ * first release that builds from the module proxy (v3.5.x requires a gitops-engine pseudo-version
+ * the proxy does not serve). Its go.mod says `go 1.27.0`, so the go command fetches the toolchain
+ * named here from the module proxy for Argo CD alone, once; the rest of the set-up stays on Go 1.26.
+ * Its go.mod replaces `./gitops-engine`, which the proxy serves as gitops-engine/v3 at the same
+ * version; `copy` turns that local replace into exactly that.
+ */
+export const ARGOCD_BUILD: PinnedGoBuild = {
+  id: 'argocd',
+  module: 'github.com/argoproj/argo-cd/v3',
+  version: 'v3.6.1',
+  binaries: { 'github.com/argoproj/argo-cd/v3/cmd': 'argocd' },
+  replaces: 'copy',
+  // Without it the binary reports v99.99.99+unknown.
+  ldflags: '-s -w -X github.com/argoproj/argo-cd/v3/common.version=3.6.1',
+  toolchain: 'go1.27.3',
+  why: 'the Argo CD the README tells users to run; the same version as its CRD schemas',
+};
+
 /** A module that carries CustomResourceDefinition YAML, and which of its files to convert. */
 export interface PinnedCrdSource extends PinnedModule {
   /** Paths inside the module of plain (not Helm-templated) CRD YAML. */
@@ -62,15 +86,16 @@ export interface PinnedCrdSource extends PinnedModule {
 }
 
 /**
- * The CRDs whose kinds `validate` can check offline. Versions are the newest the module proxy
- * serves that build with the Go the set-up requires (newer Argo CD and Flux releases need Go 1.27
- * and `go mod download` refuses them). Adding a CRD: docs/schemas.md, "Adding a CRD".
+ * The CRDs whose kinds `validate` can check offline. Flux's are the newest release that builds with
+ * the Go the set-up requires (v1.10 needs Go 1.27); Argo CD's are those of the controllers the set-up
+ * builds, fetched with the toolchain that build uses. Adding a CRD: docs/schemas.md, "Adding a CRD".
  */
 export const CRD_SOURCES: readonly PinnedCrdSource[] = [
   {
     module: 'github.com/argoproj/argo-cd/v3',
-    version: 'v3.5.7',
-    why: 'Argo CD syncs the overlays (Application, ApplicationSet, AppProject)',
+    version: ARGOCD_BUILD.version,
+    toolchain: ARGOCD_BUILD.toolchain,
+    why: 'Argo CD syncs the overlays (Application, ApplicationSet, AppProject); the release the set-up builds and the e2e runs',
     files: ['manifests/crds/application-crd.yaml', 'manifests/crds/applicationset-crd.yaml', 'manifests/crds/appproject-crd.yaml'],
   },
   {
@@ -131,6 +156,8 @@ export interface PinnedGoBuild {
   /** Replaces added on top, `module => module@version`, for versions the proxy does not serve. */
   readonly extraReplaces?: Readonly<Record<string, string>>;
   readonly ldflags?: string;
+  /** A Go toolchain (`go1.27.3`) for this build only, fetched by the go command from the module proxy. */
+  readonly toolchain?: string;
   readonly why: string;
 }
 
@@ -193,3 +220,6 @@ export const CONTROL_PLANE_BUILDS: readonly PinnedGoBuild[] = [
     why: 'the Flux release whose CRDs validate pins; v1.10 needs Go 1.27',
   },
 ];
+
+/** Everything `npm run setup -- --control-plane` builds, in order. */
+export const SETUP_CONTROL_PLANE_BUILDS: readonly PinnedGoBuild[] = [...CONTROL_PLANE_BUILDS, ARGOCD_BUILD];

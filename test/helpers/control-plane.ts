@@ -3,9 +3,9 @@
 // line saying so and how to enable them; under CI=true a missing control plane fails instead, so a
 // CI run can never pass by silently skipping what it exists to check.
 import { describe, it } from 'vitest';
-import { CONTROL_PLANE_BINARIES, FLUX_BINARIES, missingBinaries, SETUP_COMMAND, type ControlPlaneBinary } from '../../scripts/lib/control-plane/binaries.ts';
+import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES, missingBinaries, SETUP_COMMAND, type ControlPlaneBinary } from '../../scripts/lib/control-plane/binaries.ts';
 
-export { CONTROL_PLANE_BINARIES, FLUX_BINARIES };
+export { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES };
 
 export function describeWithControlPlane(name: string, body: () => void, needs: readonly ControlPlaneBinary[] = CONTROL_PLANE_BINARIES): void {
   const missing = missingBinaries(needs);

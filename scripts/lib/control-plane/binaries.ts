@@ -1,17 +1,30 @@
 // Where the set-up put the control plane's binaries, and the one message for when they are missing.
 import { existsSync } from 'node:fs';
+import { which } from 'zx/core';
 import path from 'node:path';
 import { ToolError } from '../errors.ts';
 import { TOOLS_BIN } from '../paths.ts';
-import { CONTROL_PLANE_BUILDS } from '../tool-versions.ts';
+import { SETUP_CONTROL_PLANE_BUILDS } from '../tool-versions.ts';
 
-export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'kwok' | 'source-controller' | 'kustomize-controller';
+export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'kwok' | 'source-controller' | 'kustomize-controller' | 'argocd';
 
 export const SETUP_COMMAND = 'npm run setup -- --control-plane';
 
-/** What a control plane needs, and what the Flux end-to-end test needs on top. */
+/** What a control plane needs, and what each engine's end-to-end test needs on top. */
 export const CONTROL_PLANE_BINARIES: readonly ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok'];
 export const FLUX_BINARIES: readonly ControlPlaneBinary[] = ['source-controller', 'kustomize-controller'];
+/** One multi-call binary: each Argo CD component is a link to it named after its role. */
+export const ARGOCD_BINARIES: readonly ControlPlaneBinary[] = ['argocd'];
+
+/** Argo CD's cache; the set-up does not build it: Debian's package is the real server. */
+export const REDIS_INSTALL = 'apt-get install redis-server';
+
+/** The `redis-server` on PATH, or exit 2 naming how to install it. */
+export async function requireRedisServer(): Promise<string> {
+  const found = await which('redis-server', { nothrow: true });
+  if (found) return found;
+  throw new ToolError(`redis-server is not installed; Argo CD's controllers need it as their cache.\nFix: \`${REDIS_INSTALL}\` (Debian or Ubuntu, as root), or put a redis-server on PATH; then run the command again.`);
+}
 
 export function binaryPath(name: ControlPlaneBinary): string {
   return path.join(TOOLS_BIN, name);
@@ -25,9 +38,9 @@ export function missingBinaries(names: readonly ControlPlaneBinary[]): ControlPl
 export function requireBinaries(names: readonly ControlPlaneBinary[]): void {
   const missing = missingBinaries(names);
   if (missing.length === 0) return;
-  const versions = CONTROL_PLANE_BUILDS.filter((b) => Object.values(b.binaries).some((n) => missing.includes(n as ControlPlaneBinary))).map((b) => `${b.module}@${b.version}`);
+  const versions = SETUP_CONTROL_PLANE_BUILDS.filter((b) => Object.values(b.binaries).some((n) => missing.includes(n as ControlPlaneBinary))).map((b) => `${b.module}@${b.version}`);
   throw new ToolError(
     `the control plane is not built: ${missing.map((m) => path.relative(process.cwd(), binaryPath(m)) || m).join(', ')} missing (${versions.join(', ')}).\n` +
-      `Fix: run \`${SETUP_COMMAND}\` once (it builds them with Go from the module proxy; a cold build takes about 15 minutes on 2 cores).`,
+      `Fix: run \`${SETUP_COMMAND}\` once (it builds them with Go from the module proxy; a cold build takes about 20 minutes on 2 cores).`,
   );
 }

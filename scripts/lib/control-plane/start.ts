@@ -44,6 +44,8 @@ export interface ControlPlane {
   /** Starts another server beside the control plane (Flux's controllers); stopped with it. */
   readonly startServer: (name: string, argv: readonly string[], env?: Readonly<Record<string, string>>) => Server;
   readonly logTail: (name: string, lines?: number) => string;
+  /** Every server started so far, the plane's own and those started beside it. */
+  readonly servers: () => readonly Server[];
   /** Stops every server and removes the directory. Safe to call twice. */
   readonly stop: () => Promise<void>;
   /** Stops the servers but keeps the directory (for `--keep` the caller does not call stop). */
@@ -217,6 +219,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         const s = servers.find((x) => x.name === name);
         return s ? logTail(s, lines) : `(no server named ${name})`;
       },
+      servers: () => [...servers],
       stop,
     };
   } catch (error) {

@@ -1,7 +1,7 @@
-// What the e2e reads back from the cluster: each overlay's workload (from its Flux Kustomization's
-// inventory, so the e2e follows whatever the overlay renders), its pods and its claims.
+// What the e2e reads back from the cluster: each overlay's workload (from what the GitOps engine says
+// it deployed: a Flux Kustomization's inventory, an Argo CD Application's resources, so the e2e
+// follows whatever the overlay renders), its pods and its claims.
 import type { ControlPlane } from '../control-plane/start.ts';
-import type { FluxKustomization } from './flux.ts';
 
 export type WorkloadKind = 'StatefulSet' | 'Deployment';
 
@@ -48,11 +48,18 @@ export interface ClaimInfo {
   readonly storage: string;
 }
 
-/** `<namespace>_<name>_<group>_<kind>` entries of kind StatefulSet or Deployment. */
-export function workloadsOf(k: FluxKustomization): WorkloadRef[] {
+/** An object a GitOps engine says it deployed. */
+export interface DeployedObject {
+  readonly group: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+/** The StatefulSets and Deployments among what an engine deployed. */
+export function workloadsAmong(objects: readonly DeployedObject[]): WorkloadRef[] {
   const found: WorkloadRef[] = [];
-  for (const e of k.status?.inventory?.entries ?? []) {
-    const [namespace, name, group, kind] = e.id.split('_');
+  for (const { group, kind, namespace, name } of objects) {
     if (group === 'apps' && (kind === 'StatefulSet' || kind === 'Deployment') && namespace && name) found.push({ kind, namespace, name });
   }
   return found;
@@ -148,6 +155,11 @@ export async function exists(cp: ControlPlane, apiObjectPath: string): Promise<b
 export function inventoryPath(id: string): string | undefined {
   const [namespace, name, group, kind] = id.split('_');
   if (!name || kind === undefined) return undefined;
+  return objectPath({ group: group ?? '', kind, namespace: namespace || undefined, name });
+}
+
+/** The API path of a deployed object, for the kinds the overlays render; undefined for another kind. */
+export function objectPath({ group, kind, namespace, name }: DeployedObject): string | undefined {
   const plural: Record<string, [string, string]> = {
     Namespace: ['', 'namespaces'],
     ConfigMap: ['', 'configmaps'],

@@ -1,8 +1,48 @@
-// What `npm run e2e` prints once every stage passed: what each push did, and the stage timings.
-import type { E2eReport } from './run.ts';
+// What `npm run e2e` prints once every stage passed: per engine, what each push did, and the stage timings.
+import type { ArgoCdRun, E2eReport, FluxRun } from './run.ts';
+import type { StageTiming } from './context.ts';
 
-export function formatE2eReport(r: E2eReport): string {
-  const out: string[] = [];
+export function formatE2eReport(report: E2eReport): string {
+  return report.runs.map((r) => (r.engine === 'flux' ? formatFluxRun(r) : formatArgoCdRun(r))).join('\n');
+}
+
+const yes = (b: boolean) => (b ? 'yes' : 'NO');
+
+function formatStages(stages: readonly StageTiming[]): string[] {
+  const out = ['stages:'];
+  for (const s of stages) out.push(`  ${s.seconds.toFixed(1).padStart(6)} s  ${s.name}`);
+  out.push(`  ${stages.reduce((a, s) => a + s.seconds, 0).toFixed(1).padStart(6)} s  in all`);
+  return out;
+}
+
+function formatArgoCdRun(r: ArgoCdRun): string {
+  const out: string[] = ['Argo CD:'];
+  out.push(`bootstrap (${r.bootstrap.commit.slice(0, 12)}): ${r.bootstrap.applications.map((a) => `${a.name} ${a.sync}/${a.health}`).join(', ')}`);
+  for (const w of r.bootstrap.workloads) out.push(`  ${w.workload}: ${w.readyPods} pods Ready`);
+  if (r.bootstrap.standIns.length > 0) out.push(`  written in place of cert-manager and External Secrets: ${r.bootstrap.standIns.join(', ')}`);
+  out.push(`EMQX setting (${r.configChange.commit.slice(0, 12)}):`);
+  for (const w of r.configChange.rolled) out.push(`  ${w.workload}: ${w.from.join(',')} -> ${w.to.join(',')}, pods re-created: ${yes(w.podsRecreated)}`);
+  out.push(`volumeClaimTemplates (${r.immutable.commit.slice(0, 12)}):`);
+  for (const w of r.immutable.diffWarnings) out.push(`  npm run diff, ${w.overlay}: ${w.rule} on ${w.object}`);
+  for (const o of r.immutable.observed) out.push(`  Argo CD, ${o.application}: ${o.states.join(' -> ')}; the live claim template stays ${o.liveClaimSize}`);
+  for (const w of r.immutable.recovered) {
+    out.push(`  after the orphan delete and a refresh, ${w.workload}: new StatefulSet ${yes(w.newStatefulSet)}, same pods ${yes(w.samePods)}, same claims ${yes(w.sameClaims)} (${w.claimSizes.join(', ')}), template ${w.templateClaimSize}`);
+  }
+  for (const t of r.replace) {
+    out.push(`${t.option} (${t.commit.slice(0, 12)}), ${t.workload}: after the push ${t.stateAfterPush}; sync ${t.operationPhase}: ${shortenInvalidValue(t.operationMessage.split('\n')[0] ?? '')}`);
+    out.push(`  new StatefulSet ${yes(t.newStatefulSet)}, every pod replaced ${yes(t.everyPodReplaced)}, same claims ${yes(t.sameClaims)} (${t.claimSizes.join(', ')}), template ${t.templateClaimSize}`);
+  }
+  out.push(`overlay removed (${r.removal.commit.slice(0, 12)}): overlays/${r.removal.overlay}, Application ${r.removal.application} deleted (finalizers: ${r.removal.finalizers.join(', ') || 'none'})`);
+  out.push(`  pruned by Argo CD: ${r.removal.pruned.join(', ')}`);
+  out.push(`  kept: ${r.removal.kept.join(', ')}`);
+  out.push(`${r.uninstall.command}: Applications kept: ${r.uninstall.applicationsKept.join(', ') || 'none'}`);
+  for (const w of r.uninstall.workloads) out.push(`  ${w.workload}: same pods ${yes(w.samePods)}, Ready ${yes(w.ready)}`);
+  out.push(...formatStages(r.stages));
+  return `${out.join('\n')}\n`;
+}
+
+function formatFluxRun(r: FluxRun): string {
+  const out: string[] = ['Flux:'];
   out.push(`bootstrap (${r.bootstrap.commit.slice(0, 12)}): ${r.bootstrap.kustomizations.map((k) => k.name).join(', ')} Ready`);
   for (const w of r.bootstrap.workloads) out.push(`  ${w.workload}: ${w.readyPods} pods Ready`);
   if (r.bootstrap.standIns.length > 0) out.push(`  written in place of cert-manager and External Secrets: ${r.bootstrap.standIns.join(', ')}`);
@@ -22,9 +62,7 @@ export function formatE2eReport(r: E2eReport): string {
   out.push(`  pruned by Flux: ${r.removal.pruned.map(describeEntry).join(', ')}`);
   if (r.removal.notPruned.length > 0) out.push(`  not checked: ${r.removal.notPruned.join(', ')}`);
   out.push(`  kept: ${r.removal.kept.join(', ')}`);
-  out.push('stages:');
-  for (const s of r.stages) out.push(`  ${s.seconds.toFixed(1).padStart(6)} s  ${s.name}`);
-  out.push(`  ${r.stages.reduce((a, s) => a + s.seconds, 0).toFixed(1).padStart(6)} s  in all`);
+  out.push(...formatStages(r.stages));
   return `${out.join('\n')}\n`;
 }
 

@@ -7,7 +7,9 @@
 //   name (the CRDs come with installCrds).
 // No cert-manager or External Secrets controller runs here, so `standInForOperators` writes the
 // Secrets they would write (each ExternalSecret's target, each Certificate's secretName), with
-// random values, once the GitOps tool has applied those objects. kwok runs no containers, so the
+// random values, once the GitOps tool has applied those objects, and the `Ready=True` status they
+// would report (Argo CD's health checks for both kinds read it; Flux does not look), and the address a
+// cloud load balancer would publish for a LoadBalancer Service. kwok runs no containers, so the
 // pods never read any of these values; they exist so the cluster holds what a real one would.
 import { randomBytes } from 'node:crypto';
 import { toKubectlInput } from '../kubectl.ts';
@@ -52,10 +54,12 @@ export async function createOperatorPrerequisites(cp: ControlPlane): Promise<voi
 
 interface ExternalSecretObj {
   metadata: { name: string; namespace: string };
+  status?: { conditions?: Array<{ type: string; status: string }> };
   spec: { target?: { name?: string }; data?: Array<{ secretKey: string }> };
 }
 interface CertificateObj {
   metadata: { name: string; namespace: string };
+  status?: { conditions?: Array<{ type: string; status: string }> };
   spec: { secretName: string };
 }
 
@@ -82,5 +86,25 @@ export async function standInForOperators(cp: ControlPlane): Promise<string[]> {
     created.push(`Secret ${c.metadata.namespace}/${c.spec.secretName} (Certificate ${c.metadata.name})`);
   }
   await apply(cp, docs);
+  const ready = { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'StandIn', message: `written by the e2e in place of the operator (${STAND_IN_LABEL})`, lastTransitionTime: new Date().toISOString() }] } };
+  const notReady = (o: { status?: { conditions?: Array<{ type: string; status: string }> } }) => !o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  const statuses = [
+    ...(await list<ExternalSecretObj>('/apis/external-secrets.io/v1/externalsecrets')).filter(notReady).map((o) => ['externalsecrets.external-secrets.io', o] as const),
+    ...(await list<CertificateObj>('/apis/cert-manager.io/v1/certificates')).filter(notReady).map((o) => ['certificates.cert-manager.io', o] as const),
+  ];
+  // No cloud controller either: a LoadBalancer Service gets the address one would publish (a name
+  // under .invalid, never resolved or contacted); Argo CD counts such a Service Progressing until then.
+  const services = (await list<{ metadata: { name: string; namespace: string }; spec: { type?: string }; status?: { loadBalancer?: { ingress?: unknown[] } } }>('/api/v1/services')).filter(
+    (svc) => svc.metadata.namespace.startsWith('emqx-') && svc.spec.type === 'LoadBalancer' && !svc.status?.loadBalancer?.ingress?.length,
+  );
+  for (const svc of services) {
+    const status = { status: { loadBalancer: { ingress: [{ hostname: `${svc.metadata.name}.${svc.metadata.namespace}.lb.e2e.invalid` }] } } };
+    await cp.kubectlOk(['-n', svc.metadata.namespace, 'patch', `service/${svc.metadata.name}`, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    created.push(`status.loadBalancer of Service ${svc.metadata.namespace}/${svc.metadata.name}`);
+  }
+  for (const [resource, o] of statuses) {
+    await cp.kubectlOk(['-n', o.metadata.namespace, 'patch', `${resource}/${o.metadata.name}`, '--subresource=status', '--type=merge', '-p', JSON.stringify(ready)]);
+    created.push(`status Ready=True of ${resource.split('.')[0]} ${o.metadata.namespace}/${o.metadata.name}`);
+  }
   return created;
 }

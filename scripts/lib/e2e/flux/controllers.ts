@@ -5,11 +5,12 @@
 // readers of what Flux reports: the conditions of the GitRepository and of each Kustomization.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ToolError } from '../errors.ts';
-import { binaryPath, requireBinaries } from '../control-plane/binaries.ts';
-import { freePorts } from '../control-plane/ports.ts';
-import { waitUntil, WaitTimeout, type Server } from '../control-plane/processes.ts';
-import type { ControlPlane } from '../control-plane/start.ts';
+import { ToolError } from '../../errors.ts';
+import { binaryPath, requireBinaries } from '../../control-plane/binaries.ts';
+import { freePorts } from '../../control-plane/ports.ts';
+import { waitUntil, WaitTimeout, type Server } from '../../control-plane/processes.ts';
+import type { ControlPlane } from '../../control-plane/start.ts';
+import type { DeployedObject } from '../cluster.ts';
 
 export const FLUX_NAMESPACE = 'flux-system';
 export const GIT_REPOSITORY = 'emqx';
@@ -155,4 +156,12 @@ export async function describeFlux(cp: ControlPlane): Promise<string> {
     lines.push(`  (could not read Flux's objects: ${error instanceof Error ? error.message : String(error)})`);
   }
   return lines.join('\n');
+}
+
+/** What a Kustomization applied, from its inventory (`<namespace>_<name>_<group>_<kind>`). */
+export function inventoryObjects(k: FluxKustomization): DeployedObject[] {
+  return (k.status?.inventory?.entries ?? []).map((e) => {
+    const [namespace = '', name = '', group = '', kind = ''] = e.id.split('_');
+    return { group, kind, namespace: namespace || undefined, name };
+  });
 }
