@@ -121,8 +121,10 @@ describe('Argo CD (gitops/argocd)', () => {
     expect(syncPolicy.managedNamespaceMetadata.labels).toEqual({ 'pod-security.kubernetes.io/enforce': 'restricted' });
   });
 
-  it('keeps the brokers running when the ApplicationSet itself is deleted; removing an overlay deletes its objects (not its claims)', () => {
-    expect(specOf(appset()).syncPolicy).toEqual({ preserveResourcesOnDeletion: true });
+  it('prunes a removed overlay through the finalizer, and sets no policy that looks like it protects an ApplicationSet delete but does not', () => {
+    // preserveResourcesOnDeletion is a no-op beside a template finalizer (Argo CD v3.6.1,
+    // applicationset/utils/utils.go); uninstalling is `--cascade=orphan`, which test/e2e.test.ts runs.
+    expect(specOf(appset()).syncPolicy).toBeUndefined();
     // The claims survive through the StatefulSet retention policy, pinned in the overlays' tests above.
     expect(specOf(appset()).template.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
@@ -423,7 +425,7 @@ describe('fleet: gitops/argocd/fleet and gitops/flux/clusters/<name> deploy exac
     expect(spec.template.spec.source).toEqual({ repoURL: url, targetRevision: revision, path: '{{.path}}' });
     expect(spec.template.spec.syncPolicy).toEqual(specOf(only(argocd, 'ApplicationSet', 'emqx')).template.spec.syncPolicy);
     // Removing an element, or the ApplicationSet, never deletes an Application or what it deployed.
-    expect(spec.syncPolicy).toEqual({ applicationsSync: 'create-update', preserveResourcesOnDeletion: true });
+    expect(spec.syncPolicy).toEqual({ applicationsSync: 'create-update' });
     expect(spec.template.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 

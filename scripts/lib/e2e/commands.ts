@@ -28,3 +28,10 @@ export async function regenerateFluxFiles(repo: string): Promise<string[]> {
   if (out.exitCode !== 0) throw new ToolError(`npm run gitops:flux -- --root ${repo} failed (exit ${out.exitCode}):\n${out.stderr.trim()}${out.stdout.trim()}`);
   return out.stdout.trim().split('\n').filter(Boolean);
 }
+
+/** `npm run fleet -- generate --root DIR`, as a user runs it after editing the inventory; its output lines. */
+export async function regenerateFleetFiles(repo: string): Promise<string[]> {
+  const out = await $({ quiet: true, nothrow: true, cwd: REPO_ROOT, timeout: 120_000 })`node --import tsx ${path.join(REPO_ROOT, 'scripts', 'fleet.ts')} generate --root ${repo}`;
+  if (out.exitCode !== 0) throw new ToolError(`npm run fleet -- generate --root ${repo} failed (exit ${out.exitCode}):\n${out.stderr.trim()}${out.stdout.trim()}`);
+  return out.stdout.trim().split('\n').filter(Boolean);
+}

@@ -37,6 +37,10 @@ function formatArgoCdRun(r: ArgoCdRun): string {
   out.push(`  kept: ${r.removal.kept.join(', ')}`);
   out.push(`${r.uninstall.command}: Applications kept: ${r.uninstall.applicationsKept.join(', ') || 'none'}`);
   for (const w of r.uninstall.workloads) out.push(`  ${w.workload}: same pods ${yes(w.samePods)}, Ready ${yes(w.ready)}`);
+  out.push(`fleet (${r.fleet.commit.slice(0, 12)}):`);
+  for (const c of r.fleet.clusters) out.push(`  ${c.application} -> ${c.destination}: ${c.sync}/${c.health}, ${c.workload} ${c.readyPods} pods Ready`);
+  const gone = r.fleet.removed;
+  out.push(`  ${gone.cluster} left the inventory (${gone.commit.slice(0, 12)}): Application kept ${yes(gone.applicationKept)} (${gone.state}), same pods ${yes(gone.samePods)}, Ready ${yes(gone.ready)}`);
   out.push(...formatStages(r.stages));
   return `${out.join('\n')}\n`;
 }

@@ -82,11 +82,11 @@ spec:
   syncPolicy:
     # Removing an element (a cluster leaving the inventory) or this whole ApplicationSet never
     # deletes an Application, so no edit of the list can cascade into deleting brokers across the
-    # fleet (argoproj/argo-cd#18201). Needs the controller to honour per-ApplicationSet policies
-    # (applicationsetcontroller.enable.policy.override: "true"); docs/fleet.md, "Removing a cluster".
+    # fleet (argoproj/argo-cd#18201): the controller keeps the Application, and on a delete of the
+    # ApplicationSet drops only its owner reference. A default install honours this policy (the
+    # controller's --enable-policy-override is on unless a global policy is set); docs/fleet.md,
+    # "Removing a cluster".
     applicationsSync: create-update
-    # And where an Application is deleted with its ApplicationSet, its objects stay.
-    preserveResourcesOnDeletion: true
   template:
     metadata:
       name: emqx-{{.cluster}}

@@ -10,6 +10,7 @@ import { overlayToRemove } from '../survivors.ts';
 import { describeArgoCd } from './applications.ts';
 import { bootstrapArgoCd, type ArgoBootstrapReport } from './bootstrap.ts';
 import { claimSizeThroughArgoCd, type ArgoImmutableReport } from './claim-size.ts';
+import { fleetOnTwoClusters, type FleetReport } from './fleet.ts';
 import { removeOverlayThroughArgoCd, type ArgoRemovalReport } from './removal.ts';
 import { tryReplaceOption, type ReplaceTry } from './replace.ts';
 import { ARGOCD_SYNC } from './sync.ts';
@@ -22,6 +23,7 @@ export interface ArgoCdResults {
   readonly replace: readonly ReplaceTry[];
   readonly removal: ArgoRemovalReport;
   readonly uninstall: ArgoUninstallReport;
+  readonly fleet: FleetReport;
 }
 
 export const ARGOCD_ENGINE: Engine<ArgoCdResults> = {
@@ -41,6 +43,7 @@ export const ARGOCD_ENGINE: Engine<ArgoCdResults> = {
     const removal = await stage('push: an overlay directory removed', () => removeOverlayThroughArgoCd(ctx));
     const remaining = ctx.overlays.filter((o) => o !== overlayToRemove(ctx.overlays));
     const uninstall = await stage('the ApplicationSet deleted with --cascade=orphan: every broker keeps running', () => uninstallApplicationSetKeepingBrokers(ctx, remaining));
-    return { bootstrap, configChange, immutable, replace, removal, uninstall };
+    const fleet = await stage('the fleet on two clusters: the hub and a second control plane, then one cluster leaves the inventory', () => fleetOnTwoClusters(ctx));
+    return { bootstrap, configChange, immutable, replace, removal, uninstall, fleet };
   },
 };
