@@ -12,7 +12,7 @@ import { ARGOCD_NAMESPACE } from '../../control-plane/argocd.ts';
 import { installPinnedCrds } from '../../control-plane/crds.ts';
 import { startControlPlane, type ControlPlane } from '../../control-plane/start.ts';
 import { toKubectlInput } from '../../kubectl.ts';
-import { describeWorkload, podsOf, rolledOut, type WorkloadRef } from '../cluster.ts';
+import { describeWorkload, describeWorkloads, podsOf, rolledOut, type WorkloadRef } from '../cluster.ts';
 import { regenerateFleetFiles } from '../commands.ts';
 import type { E2eContext } from '../context.ts';
 import { createOverlayPrerequisites } from '../prerequisites.ts';
@@ -23,6 +23,7 @@ import { waitApplicationsSynced } from './sync.ts';
 /** Argo CD's name for the cluster it runs in. */
 export const IN_CLUSTER = 'https://kubernetes.default.svc';
 const OVERLAY = 'single-node';
+// (Edge clusters of the example fleet keep their data on a claim: components/persistence.)
 
 export interface FleetReport {
   readonly commit: string;
@@ -77,7 +78,12 @@ export async function fleetOnTwoClusters(ctx: E2eContext): Promise<FleetReport> 
     await ctx.repo.push();
     await hub.kubectlOk(['apply', '-k', path.join(ctx.repo.work, 'gitops', 'argocd', 'fleet')]);
     const apps = [onHub, onSpoke].map((c) => `emqx-${c}`);
-    await waitApplicationsSynced(ctx, apps, commit);
+    try {
+      await waitApplicationsSynced(ctx, apps, commit, new Set(), [spoke]);
+    } catch (error) {
+      // The stage's report describes the hub; say what the second cluster runs too.
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\nThe second cluster's workloads:\n${await describeWorkloads(spoke)}\nThe end of its kwok log:\n${spoke.logTail('kwok', 8)}`);
+    }
     const planeOf = (cluster: string) => (cluster === onSpoke ? spoke : hub);
     const workload: WorkloadRef = { kind: 'StatefulSet', namespace: `emqx-${OVERLAY}`, name: 'emqx' };
     const clusters = [];

@@ -2,6 +2,7 @@
 // Application (as `argocd app get --refresh` or the git webhook does), then a bounded wait until
 // each is Synced and Healthy at the commit, auto-sync doing the rest, and its workloads rolled out.
 import { provisionPendingClaims } from '../../control-plane/provisioner.ts';
+import type { ControlPlane } from '../../control-plane/start.ts';
 import { describeWorkload, rolledOut, workloadsAmong, type WorkloadRef } from '../cluster.ts';
 import type { E2eContext } from '../context.ts';
 import type { EngineSync } from '../engine.ts';
@@ -19,10 +20,13 @@ export async function argoWorkloads(ctx: E2eContext, overlays: readonly string[]
   return found;
 }
 
-/** Waits until every named Application exists and is Synced and Healthy at `commit`, standing in for the operators meanwhile. */
-export async function waitApplicationsSynced(ctx: E2eContext, names: readonly string[], commit: string, standIns: Set<string> = new Set()): Promise<void> {
+/**
+ * Waits until every named Application exists and is Synced and Healthy at `commit`, standing in for
+ * the operators meanwhile; `otherPlanes` (a fleet's other clusters) get volumes for their claims too.
+ */
+export async function waitApplicationsSynced(ctx: E2eContext, names: readonly string[], commit: string, standIns: Set<string> = new Set(), otherPlanes: readonly ControlPlane[] = []): Promise<void> {
   await ctx.wait(`Applications ${names.join(', ')} Synced and Healthy at ${commit.slice(0, 12)}`, async () => {
-    await provisionPendingClaims(ctx.plane);
+    for (const p of [ctx.plane, ...otherPlanes]) await provisionPendingClaims(p);
     for (const s of await standInForOperators(ctx.plane)) standIns.add(s);
     const pending: string[] = [];
     for (const n of names) {
