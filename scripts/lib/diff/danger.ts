@@ -73,10 +73,15 @@ function kubectlTarget(object: K8sObject): string {
   return `${object.kind.toLowerCase()} ${object.metadata.name}${ns}`;
 }
 
-/** How Argo CD and Flux get the object recreated; each command here is run by test/remedies.test.ts. */
-const SYNC_AGAIN = 'then sync again (`argocd app sync emqx-<overlay>`, or `flux reconcile kustomization emqx-<overlay> --with-source`)';
+/** What each engine does with such a commit, as `npm run e2e` observes it (docs/gitops.md, "When the diff warns of an immutable field"). */
+const ENGINE_OUTCOME =
+  'Flux: the Kustomization turns Ready=False (`field is immutable`) and retries at every interval. ' +
+  'Argo CD (3.x, ServerSideApply=true): nothing fails visibly: the Application shows Unknown with a ComparisonError, or Synced from its diff cache, and applies nothing from this commit until the object is re-created.';
+
+/** How Argo CD and Flux get the object recreated; each command here is run by test/remedies.test.ts and the e2e. */
+const SYNC_AGAIN = 'then refresh or sync (`argocd app get emqx-<overlay> --refresh`, whose auto-sync recreates it, or `flux reconcile kustomization emqx-<overlay> --with-source`)';
 const NOT_BY_FORCE =
-  'Not Argo CD\'s `Replace=true`: it runs `kubectl replace`, which the API server rejects like the apply. ' +
+  'Not Argo CD\'s `Replace=true`: a sync with it runs `kubectl replace`, which the API server rejects like the apply. ' +
   '`Force=true,Replace=true` (Argo CD, annotation `argocd.argoproj.io/sync-options`) and Flux\'s force (annotation `kustomize.toolkit.fluxcd.io/force: enabled`, or `spec.force: true` on the Kustomization) ' +
   'do get through, by deleting and recreating the object';
 
@@ -120,7 +125,7 @@ function immutableFieldWarnings(overlay: string, base: K8sObject, head: K8sObjec
       overlay,
       rule: 'immutable-field',
       object: describeId(idOf(head)),
-      message: `${labels} cannot change on a live ${head.kind}: the API server rejects the update (\`Forbidden\` / \`field is immutable\`), and the sync fails until the object is re-created.`,
+      message: `${labels} cannot change on a live ${head.kind}: the API server rejects the update (\`Forbidden\` / \`field is immutable\`). ${ENGINE_OUTCOME}`,
       remedy: head.kind === 'PersistentVolumeClaim' ? CLAIM_CLASS_REMEDY : recreateRemedy(head),
     },
   ];

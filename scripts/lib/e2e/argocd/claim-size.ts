@@ -21,7 +21,7 @@ export interface ArgoImmutableReport {
 }
 
 /** How long the stage watches an Application after it compared the new commit. */
-const OBSERVE_MS = 15_000;
+const OBSERVE_MS = 12_000;
 
 export function applicationState(app: ArgoApplication | undefined): string {
   if (!app) return 'no Application';
@@ -47,33 +47,8 @@ export async function claimSizeThroughArgoCd(ctx: E2eContext): Promise<ArgoImmut
   await ctx.repo.push();
   for (const o of ctx.overlays) await refreshApplication(plane, applicationOf(o), 'hard');
 
-  const observed = [];
-  for (const o of affected) {
-    const name = applicationOf(o);
-    const states: string[] = [];
-    const note = (app: ArgoApplication | undefined) => {
-      const s = applicationState(app);
-      if (states[states.length - 1] !== s) states.push(s);
-    };
-    await ctx.wait(`Application ${name} to compare ${commit.slice(0, 12)}`, async () => {
-      const app = await getApplication(plane, name);
-      note(app);
-      return app?.status?.sync?.revision === commit ? true : `${applicationState(app)} at ${app?.status?.sync?.revision?.slice(0, 12) ?? 'nothing'}`;
-    });
-    // Watch it for a while, with one more refresh, as a user looking at the UI would.
-    const until = Date.now() + OBSERVE_MS;
-    let refreshed = false;
-    while (Date.now() < until) {
-      note(await getApplication(plane, name));
-      if (!refreshed && Date.now() > until - OBSERVE_MS / 2) {
-        await refreshApplication(plane, name, 'normal');
-        refreshed = true;
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const app = await getApplication(plane, name);
-    observed.push({ application: name, states, liveClaimSize: await claimTemplateSize(ctx, `emqx-${o}`), syncedAtCommit: app?.status?.sync?.status === 'Synced' && app.status.sync.revision === commit });
-  }
+  // Every affected Application is watched at the same time, as a user's dashboard would show them.
+  const observed = await Promise.all(affected.map((o) => observeApplication(ctx, o, commit)));
   await waitApplicationsSynced(ctx, unaffected.map(applicationOf), commit);
 
   // The remedy: orphan delete, then a refresh; auto-sync creates the StatefulSet with the new template.
@@ -90,4 +65,31 @@ export async function claimSizeThroughArgoCd(ctx: E2eContext): Promise<ArgoImmut
     recovered.push({ ...compareStatefulSet(w, before.get(o)!, await statefulSetState(ctx, w)), templateClaimSize: await claimTemplateSize(ctx, w.namespace) });
   }
   return { commit, diffWarnings: warnings, observed, unaffectedSynced: unaffected.map(applicationOf), recovered };
+}
+
+/** Every distinct state Argo CD reports for `overlay`'s Application once it compared `commit`, for OBSERVE_MS with one more refresh. */
+async function observeApplication(ctx: E2eContext, overlay: string, commit: string): Promise<ArgoImmutableReport['observed'][number]> {
+  const { plane } = ctx;
+  const name = applicationOf(overlay);
+  const states: string[] = [];
+  const note = (app: ArgoApplication | undefined) => {
+    const s = applicationState(app);
+    if (states[states.length - 1] !== s) states.push(s);
+  };
+  await ctx.wait(`Application ${name} to compare ${commit.slice(0, 12)}`, async () => {
+    const app = await getApplication(plane, name);
+    return app?.status?.sync?.revision === commit ? true : `${applicationState(app)} at ${app?.status?.sync?.revision?.slice(0, 12) ?? 'nothing'}`;
+  });
+  const until = Date.now() + OBSERVE_MS;
+  let refreshed = false;
+  while (Date.now() < until) {
+    note(await getApplication(plane, name));
+    if (!refreshed && Date.now() > until - OBSERVE_MS / 2) {
+      await refreshApplication(plane, name, 'normal');
+      refreshed = true;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const app = await getApplication(plane, name);
+  return { application: name, states, liveClaimSize: await claimTemplateSize(ctx, `emqx-${overlay}`), syncedAtCommit: app?.status?.sync?.status === 'Synced' && app.status.sync.revision === commit };
 }

@@ -115,7 +115,7 @@ export async function fleetOnTwoClusters(ctx: E2eContext): Promise<FleetReport> 
       return list.join() === onHub ? true : `lists ${list.join(', ')}`;
     });
     // Longer than the ApplicationSet controller needs to act on the new list.
-    await new Promise((r) => setTimeout(r, 15_000));
+    await new Promise((r) => setTimeout(r, 10_000));
     const app = await getApplication(hub, `emqx-${onSpoke}`);
     const podsAfter = (await podsOf(spoke, workload)).map((p) => p.uid).sort();
     return {

@@ -18,7 +18,7 @@ export interface ArgoUninstallReport {
 }
 
 /** How long the stage watches the brokers after the delete: longer than a GC pass and an Argo CD resync. */
-const WATCH_MS = 20_000;
+const WATCH_MS = 12_000;
 
 export async function uninstallApplicationSetKeepingBrokers(ctx: E2eContext, overlays: readonly string[]): Promise<ArgoUninstallReport> {
   const { plane } = ctx;
