@@ -88,3 +88,19 @@ describe('/proc/net readers', () => {
     expect(ipv4('00000000')).toBe('0.0.0.0');
   });
 });
+
+describe('what the Argo CD e2e needs from the machine', () => {
+  it('exits 2 naming the install command when redis-server is not on PATH', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { requireRedisServer } = await import('../scripts/lib/control-plane/binaries.ts');
+    const saved = process.env.PATH;
+    process.env.PATH = mkdtempSync(path.join(os.tmpdir(), 'no-redis-'));
+    try {
+      await expect(requireRedisServer()).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('`apt-get install redis-server`') });
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+});
