@@ -17,8 +17,8 @@ export interface ArgoUninstallReport {
   readonly workloads: ReadonlyArray<{ readonly workload: string; readonly samePods: boolean; readonly ready: boolean }>;
 }
 
-/** How long the stage watches the brokers after the delete: longer than a GC pass and an Argo CD resync. */
-const WATCH_MS = 12_000;
+/** How long the stage watches the brokers after the delete: the garbage collector acts within a second or two. */
+const WATCH_MS = 8_000;
 
 export async function uninstallApplicationSetKeepingBrokers(ctx: E2eContext, overlays: readonly string[]): Promise<ArgoUninstallReport> {
   const { plane } = ctx;
