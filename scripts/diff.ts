@@ -4,18 +4,18 @@
 // worktree; the user's checkout is never touched.
 import path from 'node:path';
 import { parse } from 'yaml';
-import { assertWritable, writeFileAtomic } from './lib/atomic-write.ts';
-import { parseCommandLine } from './lib/cli.ts';
+import { assertWritable, writeFileAtomic } from './lib/util/atomic-write.ts';
+import { parseCommandLine } from './lib/cli/cli.ts';
 import { formatJson } from './lib/diff/format-json.ts';
 import { formatMarkdown } from './lib/diff/format-markdown.ts';
 import { formatText } from './lib/diff/format-text.ts';
 import { runDiff } from './lib/diff/run.ts';
 import type { ServerCheckSettings } from './lib/diff/server.ts';
 import { hasChanges, type DiffReport } from './lib/diff/types.ts';
-import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/cli/errors.ts';
 import { namespaceBody } from './lib/gitops/flux.ts';
-import { describeKustomize, findKustomize } from './lib/kustomize.ts';
-import { runMain } from './lib/main.ts';
+import { describeKustomize, findKustomize } from './lib/tools/kustomize.ts';
+import { runMain } from './lib/cli/main.ts';
 import { loadValidateConfig } from './lib/validate/config.ts';
 
 const USAGE = `usage: npm run diff -- --base REF [--head REF] [--merge-base] [--format markdown|text|json] [--out FILE] [--exit-code] [--server] [OVERLAY_DIR ...]

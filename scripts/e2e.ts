@@ -3,12 +3,12 @@
 // a clone of this working tree (uncommitted changes included) served on 127.0.0.1, bootstrap as the
 // README says, then push an EMQX setting, a volumeClaimTemplates change and an overlay removal, and
 // check what Flux, the cluster and `npm run diff` make of each (docs/e2e.md).
-import { parseCommandLine } from './lib/cli.ts';
-import { EXIT_OK, UsageError } from './lib/errors.ts';
-import { CONTROL_PLANE_BINARIES, FLUX_BINARIES, requireBinaries } from './lib/control-plane/binaries.ts';
+import { parseCommandLine } from './lib/cli/cli.ts';
+import { EXIT_OK, UsageError } from './lib/cli/errors.ts';
+import { CONTROL_PLANE_BINARIES, FLUX_BINARIES, requireBinaries } from './lib/tools/control-plane/binaries.ts';
 import { formatE2eReport } from './lib/e2e/format.ts';
 import { runE2e } from './lib/e2e/run.ts';
-import { runMain } from './lib/main.ts';
+import { runMain } from './lib/cli/main.ts';
 
 const USAGE = `usage: npm run e2e [-- --format text|json]
 

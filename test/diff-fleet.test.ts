@@ -10,13 +10,13 @@ import { formatJson } from '../scripts/lib/diff/format-json.ts';
 import { formatMarkdown, GITHUB_COMMENT_LIMIT } from '../scripts/lib/diff/format-markdown.ts';
 import { formatText } from '../scripts/lib/diff/format-text.ts';
 import { groupReport } from '../scripts/lib/diff/group.ts';
-import { naturalCompare } from '../scripts/lib/natural-sort.ts';
+import { naturalCompare } from '../scripts/lib/util/natural-sort.ts';
 import { pruneSummary } from '../scripts/lib/diff/prune.ts';
 import { inventoryNames, runDiff } from '../scripts/lib/diff/run.ts';
 import type { DiffReport } from '../scripts/lib/diff/types.ts';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 
 const tempDir = useTempDirs();

@@ -8,11 +8,11 @@ import { applicationsFor, applicationsFromList, directoryPattern, expandGoTempla
 import { readInventory } from '../scripts/lib/fleet/inventory.ts';
 import { FLEET_GENERATE_COMMAND, fluxEntryPath, readWhitelists } from '../scripts/lib/gitops/fleet.ts';
 import { FLUX_GENERATE_COMMAND, fluxFilesFor, overlayNamespace } from '../scripts/lib/gitops/flux.ts';
-import { findKubeconform, validateManifests } from '../scripts/lib/kubeconform.ts';
-import { findKustomize, kustomizeBuild } from '../scripts/lib/kustomize.ts';
-import { listOverlays } from '../scripts/lib/overlays.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
-import { DEFAULT_KUBERNETES_MINOR } from '../scripts/lib/tool-versions.ts';
+import { findKubeconform, validateManifests } from '../scripts/lib/tools/kubeconform.ts';
+import { findKustomize, kustomizeBuild } from '../scripts/lib/tools/kustomize.ts';
+import { listOverlays } from '../scripts/lib/model/overlays.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { DEFAULT_KUBERNETES_MINOR } from '../scripts/lib/setup/tool-versions.ts';
 import { find, only, parseObjects, renderRepoOverlays } from './helpers/render.ts';
 import { runScript } from './helpers/run.ts';
 import { useTempDirs } from './helpers/tmp.ts';

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 
 const SCRIPTS = path.join(REPO_ROOT, 'scripts');
 
@@ -103,7 +103,7 @@ describe('layering', () => {
       expect(layerViolations(root)).toEqual(
         expect.arrayContaining([
           { file: 'scripts/lib/model/object.ts', imports: '../validate/run.ts', why: 'a model imports a feature (scripts/lib/validate/run.ts)' },
-          { file: 'scripts/lib/kustomize.ts', imports: './model/object.ts', why: 'a tool wrapper or utility imports a model (scripts/lib/model/object.ts)' },
+          { file: 'scripts/lib/tools/kustomize.ts', imports: './model/object.ts', why: 'a tool wrapper or utility imports a model (scripts/lib/model/object.ts)' },
         ]),
       );
       expect(layerViolations(root)).toHaveLength(2);

@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
-import { renderOverlays } from '../scripts/lib/render.ts';
-import { parseObjects } from '../scripts/lib/render.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { renderOverlays } from '../scripts/lib/model/render.ts';
+import { parseObjects } from '../scripts/lib/model/render.ts';
 import { hasPath, rejectedField } from '../scripts/lib/verify/apply.ts';
-import { serverMessage } from '../scripts/lib/kubectl.ts';
+import { serverMessage } from '../scripts/lib/tools/kubectl.ts';
 import { k8sPeerName, nodeNameOf } from '../scripts/lib/verify/discovery.ts';
 import { namespaceLabels } from '../scripts/lib/verify/namespaces.ts';
 import { zonesRequired } from '../scripts/lib/verify/nodes.ts';

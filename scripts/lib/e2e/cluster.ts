@@ -1,6 +1,6 @@
 // What the e2e reads back from the cluster: each overlay's workload (from its Flux Kustomization's
 // inventory, so the e2e follows whatever the overlay renders), its pods and its claims.
-import type { ControlPlane } from '../control-plane/start.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
 import type { FluxKustomization } from './flux.ts';
 
 export type WorkloadKind = 'StatefulSet' | 'Deployment';

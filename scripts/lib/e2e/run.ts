@@ -4,17 +4,17 @@
 // change, an overlay removed) and check what the cluster, Flux and `npm run diff` make of each.
 // Every wait is bounded; everything started is stopped whatever happens (processes.ts also kills
 // the servers and removes the temporary directory on Ctrl-C).
-import { crdModules, installPinnedCrds } from '../control-plane/crds.ts';
+import { crdModules, installPinnedCrds } from '../tools/control-plane/crds.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError, EXIT_FINDINGS, EXIT_USAGE } from '../errors.ts';
-import { serveGitOverHttp, type GitHttpServer } from '../git-http.ts';
-import { listOverlays } from '../overlays.ts';
-import { REPO_ROOT } from '../paths.ts';
-import { forgetTempDir, registerTempDir, waitUntil, WaitTimeout, type Server } from '../control-plane/processes.ts';
-import { provisionPendingClaims } from '../control-plane/provisioner.ts';
-import { startControlPlane, type ControlPlane } from '../control-plane/start.ts';
+import { UserError, EXIT_FINDINGS, EXIT_USAGE } from '../cli/errors.ts';
+import { serveGitOverHttp, type GitHttpServer } from '../tools/git-http.ts';
+import { listOverlays } from '../model/overlays.ts';
+import { REPO_ROOT } from '../util/paths.ts';
+import { forgetTempDir, registerTempDir, waitUntil, WaitTimeout, type Server } from '../tools/control-plane/processes.ts';
+import { provisionPendingClaims } from '../tools/control-plane/provisioner.ts';
+import { startControlPlane, type ControlPlane } from '../tools/control-plane/start.ts';
 import { claimsIn, describeWorkload, describeWorkloads, exists, inventoryPath, podsOf, rolledOut, templateConfigMaps, workloadsOf, workloadUid, type ClaimInfo, type WorkloadRef } from './cluster.ts';
 import { diffCommits, regenerateFluxFiles, type DiffJson } from './commands.ts';
 import { commitOf, describeFlux, FLUX_CONTROLLERS, getGitRepository, getKustomization, readyCondition, requestReconcile, startFluxControllers, type FluxKustomization } from './flux.ts';

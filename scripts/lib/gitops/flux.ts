@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { kustomizationFileIn, type Overlay } from '../overlays.ts';
-import { displayPath, REPO_ROOT } from '../paths.ts';
+import { kustomizationFileIn, type Overlay } from '../model/overlays.ts';
+import { displayPath, REPO_ROOT } from '../util/paths.ts';
 import { compareTree, driftLines, type Drift } from './generated.ts';
 
 /** What a user runs after adding, renaming or removing an overlay. */

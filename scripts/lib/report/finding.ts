@@ -1,6 +1,6 @@
 // The finding every checking command reports (validate, verify), the per-overlay report that groups
 // them, and a rule's catalog entry. The formats beside this file (text, JSON, SARIF) print these.
-import type { Overlay } from '../overlays.ts';
+import type { Overlay } from '../model/overlays.ts';
 
 export type Severity = 'error' | 'warning';
 

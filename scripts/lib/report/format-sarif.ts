@@ -2,7 +2,7 @@
 // the repository file that produced the object, so the pull request is annotated at the source.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { displayPath } from '../paths.ts';
+import { displayPath } from '../util/paths.ts';
 import type { CatalogEntry, Finding, OverlayReport } from './finding.ts';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';

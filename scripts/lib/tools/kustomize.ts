@@ -2,10 +2,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { $, which } from 'zx/core';
-import { ToolError } from './errors.ts';
-import { TOOLS_BIN } from './paths.ts';
-import { isInstalled } from './setup-tools.ts';
-import { KUSTOMIZE } from './tool-versions.ts';
+import { ToolError } from '../cli/errors.ts';
+import { TOOLS_BIN } from '../util/paths.ts';
+import { isInstalled } from '../setup/setup-tools.ts';
+import { KUSTOMIZE } from '../setup/tool-versions.ts';
 
 export type KustomizeSource = 'pinned' | 'path' | 'kubectl';
 

@@ -6,7 +6,7 @@ import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { buildPinned, isBuilt } from './go-build.ts';
 import { downloadModule, requireGoVersion } from './go.ts';
-import { TOOLS_DIR } from './paths.ts';
+import { TOOLS_DIR } from '../util/paths.ts';
 import { CONTROL_PLANE_BUILDS, CRD_SOURCES, type PinnedGoBuild } from './tool-versions.ts';
 
 export const CONTROL_PLANE_FILES = path.join(TOOLS_DIR, 'control-plane');

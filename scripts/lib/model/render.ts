@@ -5,11 +5,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { DEFAULT_CONCURRENCY, mapConcurrent } from './concurrency.ts';
-import { kustomizeBuild, type BuildOptions, type Kustomize, type KustomizeBuildResult } from './kustomize.ts';
+import { DEFAULT_CONCURRENCY, mapConcurrent } from '../util/concurrency.ts';
+import { kustomizeBuild, type BuildOptions, type Kustomize, type KustomizeBuildResult } from '../tools/kustomize.ts';
 import { kustomizationFileIn, type Overlay } from './overlays.ts';
-import { displayPath } from './paths.ts';
-import type { K8sObject } from './model/object.ts';
+import { displayPath } from '../util/paths.ts';
+import type { K8sObject } from './object.ts';
 
 export interface RenderedOverlay {
   readonly overlay: Overlay;

@@ -4,8 +4,8 @@
 // kubeconform wrapper reads this layout, and wrappers import no feature (test/layers.test.ts).
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from './errors.ts';
-import { displayPath, TOOLS_DIR } from './paths.ts';
+import { UserError } from '../cli/errors.ts';
+import { displayPath, TOOLS_DIR } from '../util/paths.ts';
 import { DEFAULT_KUBERNETES_MINOR, KUBERNETES_RELEASES } from './tool-versions.ts';
 
 /** The schema root the set-up writes (git-ignored). */

@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { $, which } from 'zx/core';
-import { ToolError } from './errors.ts';
-import { displayPath, TOOLS_BIN } from './paths.ts';
-import { isInstalled } from './setup-tools.ts';
-import { DEFAULT_KUBERNETES_MINOR, KUBE_SCORE } from './tool-versions.ts';
+import { ToolError } from '../cli/errors.ts';
+import { displayPath, TOOLS_BIN } from '../util/paths.ts';
+import { isInstalled } from '../setup/setup-tools.ts';
+import { DEFAULT_KUBERNETES_MINOR, KUBE_SCORE } from '../setup/tool-versions.ts';
 
 export interface KubeScore {
   readonly binary: string;

@@ -3,11 +3,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { $, which } from 'zx/core';
-import { ToolError, UserError } from './errors.ts';
-import { displayPath, TOOLS_BIN } from './paths.ts';
-import { isInstalled } from './setup-tools.ts';
-import { CRD_FOLDER, kubernetesFolderName, schemaDirFor } from './schema-location.ts';
-import { KUBECONFORM } from './tool-versions.ts';
+import { ToolError, UserError } from '../cli/errors.ts';
+import { displayPath, TOOLS_BIN } from '../util/paths.ts';
+import { isInstalled } from '../setup/setup-tools.ts';
+import { CRD_FOLDER, kubernetesFolderName, schemaDirFor } from '../setup/schema-location.ts';
+import { KUBECONFORM } from '../setup/tool-versions.ts';
 
 export interface Kubeconform {
   readonly binary: string;
@@ -31,7 +31,7 @@ export interface KubeconformResource {
 }
 
 export interface KubeconformRun {
-  /** `1.37`, `1.37.2` or `v1.37.2`; a minor maps to the pinned patch (scripts/lib/tool-versions.ts). */
+  /** `1.37`, `1.37.2` or `v1.37.2`; a minor maps to the pinned patch (scripts/lib/setup/tool-versions.ts). */
   kubernetesVersion: string;
   /** The schema root; default .tools/schemas. */
   schemaDir?: string;
@@ -174,7 +174,7 @@ export function explainMissingSchema(resource: KubeconformResource, kubernetesVe
     (builtIn
       ? `If this is a built-in kind, Kubernetes ${kubernetesVersion} does not serve ${resource.version} (removed or not yet added): use the apiVersion it serves. `
       : '') +
-    'If it is a custom resource, add its CRD to CRD_SOURCES in scripts/lib/tool-versions.ts and run `npm run schemas` (docs/schemas.md, "Adding a CRD"), ' +
+    'If it is a custom resource, add its CRD to CRD_SOURCES in scripts/lib/setup/tool-versions.ts and run `npm run schemas` (docs/schemas.md, "Adding a CRD"), ' +
     "or generate schemas from your cluster's /openapi/v3."
   );
 }

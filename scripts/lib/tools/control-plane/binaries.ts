@@ -1,9 +1,9 @@
 // Where the set-up put the control plane's binaries, and the one message for when they are missing.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ToolError } from '../errors.ts';
-import { TOOLS_BIN } from '../paths.ts';
-import { CONTROL_PLANE_BUILDS } from '../tool-versions.ts';
+import { ToolError } from '../../cli/errors.ts';
+import { TOOLS_BIN } from '../../util/paths.ts';
+import { CONTROL_PLANE_BUILDS } from '../../setup/tool-versions.ts';
 
 export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'kwok' | 'source-controller' | 'kustomize-controller';
 
