@@ -87,6 +87,11 @@ metadata:
   );
 }
 
+/** The labels of the Namespace namespaceBody declares: what `diff --server` puts on its own. */
+export function namespaceLabels(namespace: string): Readonly<Record<string, string>> {
+  return (parse(namespaceBody(namespace, 'the overlay goes')) as { metadata: { labels: Record<string, string> } }).metadata.labels;
+}
+
 /** Where the settings that the generated Kustomizations leave out come from. */
 export const FLUX_DEFAULTS_NOTE =
   '# Interval, prune, wait, timeout, source and decryption come from\n' +
