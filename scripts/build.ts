@@ -7,7 +7,8 @@ import { EXIT_FINDINGS, EXIT_OK } from './lib/cli/errors.ts';
 import { describeKustomize, findKustomize } from './lib/tools/kustomize.ts';
 import { runMain } from './lib/cli/main.ts';
 import { DEFAULT_RENDER_DIR, displayPath } from './lib/util/paths.ts';
-import { countObjects, renderOverlays } from './lib/model/render.ts';
+import { renderOverlays } from './lib/model/render.ts';
+import { countObjects } from './lib/model/render-stream.ts';
 import { selectOverlays } from './lib/model/select-overlays.ts';
 import { assertWritable, writeFileAtomic } from './lib/util/atomic-write.ts';
 

@@ -7,7 +7,8 @@ import { mapConcurrent } from '../scripts/lib/util/concurrency.ts';
 import { chmod, writeFile } from 'node:fs/promises';
 import { buildArgv, cleanKustomizeMessage, describeKustomize, findKustomize, kustomizeBuild, parseKubectlKustomizeVersion, parseKustomizeVersion } from '../scripts/lib/tools/kustomize.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
-import { explainRenderFailure, countObjects } from '../scripts/lib/model/render.ts';
+import { explainRenderFailure } from '../scripts/lib/model/render-hints.ts';
+import { countObjects } from '../scripts/lib/model/render-stream.ts';
 import { KUSTOMIZE } from '../scripts/lib/setup/tool-versions.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 

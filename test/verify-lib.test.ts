@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { renderOverlays } from '../scripts/lib/model/render.ts';
-import { parseObjects } from '../scripts/lib/model/render.ts';
+import { parseObjects } from '../scripts/lib/model/render-stream.ts';
 import { hasPath, rejectedField } from '../scripts/lib/verify/apply.ts';
 import { serverMessage } from '../scripts/lib/tools/kubectl.ts';
 import { k8sPeerName, nodeNameOf } from '../scripts/lib/verify/discovery.ts';

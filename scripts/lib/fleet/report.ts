@@ -6,7 +6,8 @@ import jsonpatch from 'fast-json-patch';
 import type { Kustomize } from '../tools/kustomize.ts';
 import { asArray, asRecord, asString, type K8sObject } from '../model/object.ts';
 import type { Overlay } from '../model/overlays.ts';
-import { parseObjects, renderOverlays } from '../model/render.ts';
+import { renderOverlays } from '../model/render.ts';
+import { parseObjects } from '../model/render-stream.ts';
 import { byName } from '../gitops/fleet.ts';
 import { readInventory } from './inventory.ts';
 
