@@ -10,7 +10,7 @@ import { describeKustomize, findKustomize } from './lib/tools/kustomize.ts';
 import { runMain } from './lib/cli/main.ts';
 import { DEFAULT_KUBERNETES_VERSION, schemaDirFor, SUPPORTED_KUBERNETES_VERSIONS } from './lib/setup/schema-location.ts';
 import { selectOverlays } from './lib/model/select-overlays.ts';
-import { ruleCatalog } from './lib/validate/catalog.ts';
+import { validateRuleList } from './lib/validate/rule-list.ts';
 import { loadValidateConfig } from './lib/validate/config.ts';
 import { formatJson } from './lib/report/format-json.ts';
 import { formatSarif } from './lib/report/format-sarif.ts';
@@ -61,7 +61,7 @@ await runMain(async () => {
 
   const reports = await validateOverlays(kustomize, overlays, { schema, externalSecrets: config.externalSecrets });
   const output =
-    format === 'json' ? formatJson(reports) : format === 'sarif' ? formatSarif(reports, { toolName: 'emqx-gitops validate', toolVersion: packageVersion(), catalog: ruleCatalog() }) : formatText(reports);
+    format === 'json' ? formatJson(reports) : format === 'sarif' ? formatSarif(reports, { toolName: 'emqx-gitops validate', toolVersion: packageVersion(), rules: validateRuleList() }) : formatText(reports);
   process.stdout.write(output);
   if (format !== 'text') process.stderr.write(`checked with ${schema.description}\n`);
   return tally(reports).errors > 0 ? EXIT_FINDINGS : EXIT_OK;

@@ -18,7 +18,7 @@ import { KUBERNETES_CONTROL_PLANE_VERSION } from './lib/setup/tool-versions.ts';
 import { loadValidateConfig } from './lib/validate/config.ts';
 import { defaultTargets } from './lib/validate/targets.ts';
 import { requirePinnedCrds } from './lib/tools/control-plane/crds.ts';
-import { verifyCatalog } from './lib/verify/rules.ts';
+import { verifyRuleList } from './lib/verify/rules.ts';
 import { verifyTargets, waitMsFromEnv, WAIT_ENV, DEFAULT_WAIT_SECONDS } from './lib/verify/run.ts';
 
 const BUILT_MINOR = KUBERNETES_CONTROL_PLANE_VERSION.replace(/^v/, '').split('.').slice(0, 2).join('.');
@@ -91,7 +91,7 @@ await runMain(async () => {
       format === 'json'
         ? formatJson(reports)
         : format === 'sarif'
-          ? formatSarif(reports, { toolName: 'emqx-gitops verify', toolVersion: packageVersion(), catalog: verifyCatalog() })
+          ? formatSarif(reports, { toolName: 'emqx-gitops verify', toolVersion: packageVersion(), rules: verifyRuleList() })
           : formatText(reports);
     process.stdout.write(output);
     const code = tally(reports).errors > 0 ? EXIT_FINDINGS : EXIT_OK;
