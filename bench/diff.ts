@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { $ } from 'zx';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 
 const TEMPLATES = ['single-node', 'deployment-ip', 'statefulset-hostname-pvc'];
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx/core';
 import type { E2eReport } from '../scripts/lib/e2e/run.ts';
-import { EXIT_OK, ToolError } from '../scripts/lib/errors.ts';
-import { runMain } from '../scripts/lib/main.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { EXIT_OK, ToolError } from '../scripts/lib/cli/errors.ts';
+import { runMain } from '../scripts/lib/cli/main.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { formatTable } from './lib/fixtures.ts';
 
 const GOAL = 2;

@@ -7,7 +7,7 @@
 // peak memory of each command (node, the largest kustomize, the whole process tree at once, and
 // how many kustomize processes ran at once), at 60 and at 200 clusters: flat is the goal. The
 // commands run as `npm run` runs them after the set-up (the bundled commands, see
-// scripts/lib/bundle.ts; bundled afresh into a temporary folder when .tools/dist is older than the
+// scripts/lib/setup/bundle.ts; bundled afresh into a temporary folder when .tools/dist is older than the
 // sources), from the fixture repository. BENCH_RUNS (default 1) runs each that many times and
 // keeps the best; BENCH_FLEET_SIZES (default 60,200) picks the fleet sizes.
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -16,8 +16,8 @@ import { build as esbuild } from 'esbuild';
 import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { REPO_ROOT, TOOLS_DIR, TOOLS_DIST } from '../scripts/lib/paths.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { REPO_ROOT, TOOLS_DIR, TOOLS_DIST } from '../scripts/lib/util/paths.ts';
 import { formatTable, generateFleet } from './lib/fixtures.ts';
 import { measure, type Measured } from './lib/rss.ts';
 

@@ -3,8 +3,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { bestOf, formatTable, generateOverlays } from './lib/fixtures.ts';
 
 const kustomize = await findKustomize();

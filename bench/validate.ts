@@ -3,8 +3,8 @@
 // measured side by side in one run. Goals on 2 cores: within 2x at 3 overlays, under 0.8x at 60.
 import os from 'node:os';
 import { $ } from 'zx';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { bestOf, formatTable, generateOverlays } from './lib/fixtures.ts';
 
 const kustomize = await findKustomize();

@@ -3,14 +3,14 @@
 // discovery and RBAC as the pods' ServiceAccount), with each overlay's own share. One control
 // plane, as `npm run verify` uses; the overlays are verified side by side as the command does.
 import os from 'node:os';
-import { startControlPlane } from '../scripts/lib/control-plane/start.ts';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { listOverlays } from '../scripts/lib/overlays.ts';
+import { startControlPlane } from '../scripts/lib/tools/control-plane/start.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { listOverlays } from '../scripts/lib/model/overlays.ts';
 import { loadValidateConfig } from '../scripts/lib/validate/config.ts';
 import { verifyTargets } from '../scripts/lib/verify/run.ts';
 import { formatTable } from './lib/fixtures.ts';
-import { EXIT_OK } from '../scripts/lib/errors.ts';
-import { runMain } from '../scripts/lib/main.ts';
+import { EXIT_OK } from '../scripts/lib/cli/errors.ts';
+import { runMain } from '../scripts/lib/cli/main.ts';
 
 // Through runMain: a control plane that is not built is the set-up command, not a stack trace.
 await runMain(async () => {

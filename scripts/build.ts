@@ -2,14 +2,15 @@
 // Renders each overlay with kustomize into DIR/<overlay name>.yaml. Writes nothing unless every
 // overlay renders, and then each file atomically: a failed run never leaves half a render behind.
 import path from 'node:path';
-import { parseCommandLine } from './lib/cli.ts';
-import { EXIT_FINDINGS, EXIT_OK } from './lib/errors.ts';
-import { describeKustomize, findKustomize } from './lib/kustomize.ts';
-import { runMain } from './lib/main.ts';
-import { DEFAULT_RENDER_DIR, displayPath } from './lib/paths.ts';
-import { countObjects, renderOverlays } from './lib/render.ts';
-import { selectOverlays } from './lib/select-overlays.ts';
-import { assertWritable, writeFileAtomic } from './lib/atomic-write.ts';
+import { parseCommandLine } from './lib/cli/cli.ts';
+import { EXIT_FINDINGS, EXIT_OK } from './lib/cli/errors.ts';
+import { describeKustomize, findKustomize } from './lib/tools/kustomize.ts';
+import { runMain } from './lib/cli/main.ts';
+import { DEFAULT_RENDER_DIR, displayPath } from './lib/util/paths.ts';
+import { renderOverlays } from './lib/model/render.ts';
+import { countObjects } from './lib/model/render-stream.ts';
+import { selectOverlays } from './lib/model/select-overlays.ts';
+import { assertWritable, writeFileAtomic } from './lib/util/atomic-write.ts';
 
 const USAGE = `usage: npm run build -- [--out DIR] [OVERLAY_DIR ...]
 

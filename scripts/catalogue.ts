@@ -1,11 +1,11 @@
 // npm run catalogue -- --docs <emqx-docs checkout or dump file> --emqx <emqx checkout> [--version 5.8.9] [--out FILE]
 // Derives the catalogue of EMQX configuration paths that validate and diff check `EMQX_*`
 // variables against, from local checkouts only, and writes catalogue/emqx-<version>.json.
-import { parseCommandLine } from './lib/cli.ts';
-import { EXIT_OK, UsageError } from './lib/errors.ts';
+import { parseCommandLine } from './lib/cli/cli.ts';
+import { EXIT_OK, UsageError } from './lib/cli/errors.ts';
 import { generateCatalogue } from './lib/catalogue/generate.ts';
-import { runMain } from './lib/main.ts';
-import { displayPath } from './lib/paths.ts';
+import { runMain } from './lib/cli/main.ts';
+import { displayPath } from './lib/util/paths.ts';
 
 const USAGE = `usage: npm run catalogue -- --docs <emqx-docs checkout | hocon-ce-vX.Y.Z-en.json> --emqx <emqx checkout> [--version 5.8.9] [--docs-ref REF] [--out FILE]
 

@@ -5,15 +5,16 @@
 // and an overlay removal (and each engine's own remedies), and check what the engine, the cluster and
 // `npm run diff` make of each (docs/e2e.md).
 import path from 'node:path';
-import { parseCommandLine } from './lib/cli.ts';
-import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES, requireBinaries, requireRedisServer } from './lib/control-plane/binaries.ts';
-import { insidePrivateNetwork, requirePrivateNetwork, runInPrivateNetwork } from './lib/control-plane/netns.ts';
+import { parseCommandLine } from './lib/cli/cli.ts';
+import { requireRedisServer } from './lib/setup/setup-control-plane.ts';
+import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES, requireBinaries } from './lib/tools/control-plane/binaries.ts';
+import { insidePrivateNetwork, requirePrivateNetwork, runInPrivateNetwork } from './lib/tools/control-plane/netns.ts';
 import { ENGINE_NAMES, type EngineName } from './lib/e2e/engine.ts';
 import { formatE2eReport } from './lib/e2e/format.ts';
 import { runE2e } from './lib/e2e/run.ts';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './lib/errors.ts';
-import { runMain } from './lib/main.ts';
-import { REPO_ROOT } from './lib/paths.ts';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './lib/cli/errors.ts';
+import { runMain } from './lib/cli/main.ts';
+import { REPO_ROOT } from './lib/util/paths.ts';
 
 const USAGE = `usage: npm run e2e [-- --engine argocd|flux|both] [--format text|json]
 

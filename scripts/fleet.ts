@@ -2,17 +2,17 @@
 // The fleet: clusters/inventory.yaml lists the clusters, clusters/<name>/ holds each one's settings,
 // and the GitOps files (gitops/argocd/fleet, gitops/flux/clusters) are generated from the inventory.
 import path from 'node:path';
-import { formatOption, parseCommandLine } from './lib/cli.ts';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './lib/errors.ts';
+import { formatOption, parseCommandLine } from './lib/cli/cli.ts';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './lib/cli/errors.ts';
 import { addCluster } from './lib/fleet/add.ts';
 import type { ClusterSettings } from './lib/fleet/cluster-dir.ts';
 import { describeFleetDrift, isUpToDate, planFleet } from './lib/fleet/generate.ts';
 import { formatReport, fleetReport, REPORT_FORMATS, type ReportFormat } from './lib/fleet/report.ts';
 import { FLEET_GENERATE_COMMAND } from './lib/gitops/fleet.ts';
 import { writeTree } from './lib/gitops/generated.ts';
-import { findKustomize } from './lib/kustomize.ts';
-import { runMain } from './lib/main.ts';
-import { REPO_ROOT } from './lib/paths.ts';
+import { findKustomize } from './lib/tools/kustomize.ts';
+import { runMain } from './lib/cli/main.ts';
+import { REPO_ROOT } from './lib/util/paths.ts';
 
 const USAGE = `usage: npm run fleet -- <command> [options]
 

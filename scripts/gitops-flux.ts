@@ -2,13 +2,13 @@
 // Writes gitops/flux/overlays/: one Namespace and one Flux Kustomization per directory under
 // overlays/. Flux has no directory generator, so this is the step that makes a new overlay deploy.
 import path from 'node:path';
-import { parseCommandLine } from './lib/cli.ts';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './lib/errors.ts';
+import { parseCommandLine } from './lib/cli/cli.ts';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './lib/cli/errors.ts';
 import { compareFluxFiles, describeDrift, fluxFilesFor, isUpToDate, overlayProblem } from './lib/gitops/flux.ts';
 import { writeTree } from './lib/gitops/generated.ts';
-import { runMain } from './lib/main.ts';
-import { listOverlays } from './lib/overlays.ts';
-import { displayPath, REPO_ROOT } from './lib/paths.ts';
+import { runMain } from './lib/cli/main.ts';
+import { listOverlays } from './lib/model/overlays.ts';
+import { displayPath, REPO_ROOT } from './lib/util/paths.ts';
 
 const USAGE = `usage: npm run gitops:flux [--check] [--root DIR]
 

@@ -1,7 +1,7 @@
 // npm run <command> -> node scripts/run.mjs <command> [args]
 //
 // Plain JavaScript on purpose: it is the one file Node 20 must run before any TypeScript loader.
-// It starts the bundle the set-up built (.tools/dist/<command>.mjs, see scripts/lib/bundle.ts)
+// It starts the bundle the set-up built (.tools/dist/<command>.mjs, see scripts/lib/setup/bundle.ts)
 // when none of the bundle's sources changed since, and otherwise runs scripts/<command>.ts with
 // tsx, so what runs is always what the sources say.
 import { existsSync, readFileSync, statSync } from 'node:fs';

@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseCommandLine } from './lib/cli.ts';
-import { EXIT_OK, UsageError } from './lib/errors.ts';
-import { runMain } from './lib/main.ts';
-import { displayPath } from './lib/paths.ts';
+import { parseCommandLine } from './lib/cli/cli.ts';
+import { EXIT_OK, UsageError } from './lib/cli/errors.ts';
+import { runMain } from './lib/cli/main.ts';
+import { displayPath } from './lib/util/paths.ts';
 import {
   generateFromOpenApiDocs,
   generateKubernetesSchemas,
@@ -15,8 +15,8 @@ import {
   readClusterOpenApiV3Dir,
   versionFromVersionJson,
   type GenerationReport,
-} from './lib/schemas/generate.ts';
-import { PINNED_KUBERNETES_PATCHES, SCHEMAS_DIR } from './lib/schema-location.ts';
+} from './lib/setup/schemas/generate.ts';
+import { PINNED_KUBERNETES_PATCHES, SCHEMAS_DIR } from './lib/setup/schema-location.ts';
 
 const USAGE = `Usage: npm run schemas -- [options]
 

@@ -1,14 +1,14 @@
 // npm run score -- [--format text|json] [OVERLAY_DIR ...]
-// Renders each overlay (scripts/lib/render.ts, as `build` does) and scores it with the pinned
+// Renders each overlay (scripts/lib/model/render.ts, as `build` does) and scores it with the pinned
 // kube-score. A CRITICAL fails, unless the object ignores that check on purpose (docs/kube-score.md).
-import { formatOption, parseCommandLine } from './lib/cli.ts';
-import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
-import { findKubeScore } from './lib/kube-score.ts';
-import { describeKustomize, findKustomize } from './lib/kustomize.ts';
-import { runMain } from './lib/main.ts';
+import { formatOption, parseCommandLine } from './lib/cli/cli.ts';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/cli/errors.ts';
+import { findKubeScore } from './lib/tools/kube-score.ts';
+import { describeKustomize, findKustomize } from './lib/tools/kustomize.ts';
+import { runMain } from './lib/cli/main.ts';
 import { formatJson, formatText } from './lib/score/format.ts';
 import { hasCritical, scoreOverlays } from './lib/score/run.ts';
-import { selectOverlays } from './lib/select-overlays.ts';
+import { selectOverlays } from './lib/model/select-overlays.ts';
 import { defaultTargets } from './lib/validate/targets.ts';
 
 const FORMATS = ['text', 'json'] as const;

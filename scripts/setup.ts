@@ -3,15 +3,15 @@
 // against into .tools/schemas (docs/schemas.md). Needs the network once; every command after it works
 // offline. Safe to re-run: what is already there at the pinned version is kept.
 import { which } from 'zx';
-import { bundleCommands } from './lib/bundle.ts';
-import { EXIT_OK, ToolError, UsageError } from './lib/errors.ts';
-import { runMain } from './lib/main.ts';
-import { displayPath, TOOLS_BIN } from './lib/paths.ts';
-import { generatePinnedSchemas } from './lib/schemas/generate.ts';
-import { SCHEMAS_DIR } from './lib/schema-location.ts';
-import { installPinnedTool } from './lib/setup-tools.ts';
-import { setUpControlPlane } from './lib/setup-control-plane.ts';
-import { PINNED_TOOLS } from './lib/tool-versions.ts';
+import { bundleCommands } from './lib/setup/bundle.ts';
+import { EXIT_OK, ToolError, UsageError } from './lib/cli/errors.ts';
+import { runMain } from './lib/cli/main.ts';
+import { displayPath, TOOLS_BIN } from './lib/util/paths.ts';
+import { generatePinnedSchemas } from './lib/setup/schemas/generate.ts';
+import { SCHEMAS_DIR } from './lib/setup/schema-location.ts';
+import { installPinnedTool } from './lib/setup/setup-tools.ts';
+import { setUpControlPlane } from './lib/setup/setup-control-plane.ts';
+import { PINNED_TOOLS } from './lib/setup/tool-versions.ts';
 
 const USAGE = 'usage: npm run setup [-- --control-plane]';
 

@@ -1,16 +1,16 @@
 // npm run validate -- [--format text|json|sarif] [--kubernetes-version X.Y] [OVERLAY_DIR ...]
-// Renders each overlay (through scripts/lib/render.ts, as `build` does), checks it against the
+// Renders each overlay (through scripts/lib/model/render.ts, as `build` does), checks it against the
 // Kubernetes schemas and the rules in scripts/lib/validate/rules, and reports the findings.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatOption, parseCommandLine } from './lib/cli.ts';
-import { REPO_ROOT } from './lib/paths.ts';
-import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
-import { describeKustomize, findKustomize } from './lib/kustomize.ts';
-import { runMain } from './lib/main.ts';
-import { DEFAULT_KUBERNETES_VERSION, schemaDirFor, SUPPORTED_KUBERNETES_VERSIONS } from './lib/schema-location.ts';
-import { selectOverlays } from './lib/select-overlays.ts';
-import { ruleCatalog } from './lib/validate/catalog.ts';
+import { formatOption, parseCommandLine } from './lib/cli/cli.ts';
+import { REPO_ROOT } from './lib/util/paths.ts';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/cli/errors.ts';
+import { describeKustomize, findKustomize } from './lib/tools/kustomize.ts';
+import { runMain } from './lib/cli/main.ts';
+import { DEFAULT_KUBERNETES_VERSION, schemaDirFor, SUPPORTED_KUBERNETES_VERSIONS } from './lib/setup/schema-location.ts';
+import { selectOverlays } from './lib/model/select-overlays.ts';
+import { validateRuleList } from './lib/validate/rule-list.ts';
 import { loadValidateConfig } from './lib/validate/config.ts';
 import { formatJson } from './lib/report/format-json.ts';
 import { formatSarif } from './lib/report/format-sarif.ts';
@@ -61,7 +61,7 @@ await runMain(async () => {
 
   const reports = await validateOverlays(kustomize, overlays, { schema, externalSecrets: config.externalSecrets });
   const output =
-    format === 'json' ? formatJson(reports) : format === 'sarif' ? formatSarif(reports, { toolName: 'emqx-gitops validate', toolVersion: packageVersion(), catalog: ruleCatalog() }) : formatText(reports);
+    format === 'json' ? formatJson(reports) : format === 'sarif' ? formatSarif(reports, { toolName: 'emqx-gitops validate', toolVersion: packageVersion(), rules: validateRuleList() }) : formatText(reports);
   process.stdout.write(output);
   if (format !== 'text') process.stderr.write(`checked with ${schema.description}\n`);
   return tally(reports).errors > 0 ? EXIT_FINDINGS : EXIT_OK;

@@ -1,24 +1,24 @@
 // npm run verify -- [--format text|json|sarif] [--kubernetes-version X.Y] [--keep] [OVERLAY_DIR ...]
-// Starts an ephemeral Kubernetes control plane on 127.0.0.1 (scripts/lib/control-plane), applies
+// Starts an ephemeral Kubernetes control plane on 127.0.0.1 (scripts/lib/tools/control-plane), applies
 // each overlay as Argo CD would and checks what runs (scripts/lib/verify), then tears it all down.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatOption, parseCommandLine } from './lib/cli.ts';
-import { CONTROL_PLANE_BINARIES, requireBinaries, SETUP_COMMAND } from './lib/control-plane/binaries.ts';
-import { startControlPlane } from './lib/control-plane/start.ts';
-import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/errors.ts';
-import { describeKustomize, findKustomize } from './lib/kustomize.ts';
-import { runMain } from './lib/main.ts';
-import { displayPath, REPO_ROOT } from './lib/paths.ts';
+import { formatOption, parseCommandLine } from './lib/cli/cli.ts';
+import { CONTROL_PLANE_BINARIES, requireBinaries, SETUP_COMMAND } from './lib/tools/control-plane/binaries.ts';
+import { startControlPlane } from './lib/tools/control-plane/start.ts';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/cli/errors.ts';
+import { describeKustomize, findKustomize } from './lib/tools/kustomize.ts';
+import { runMain } from './lib/cli/main.ts';
+import { displayPath, REPO_ROOT } from './lib/util/paths.ts';
 import { formatJson } from './lib/report/format-json.ts';
 import { formatSarif } from './lib/report/format-sarif.ts';
 import { formatText, tally } from './lib/report/format-text.ts';
-import { selectOverlays } from './lib/select-overlays.ts';
-import { KUBERNETES_CONTROL_PLANE_VERSION } from './lib/tool-versions.ts';
+import { selectOverlays } from './lib/model/select-overlays.ts';
+import { KUBERNETES_CONTROL_PLANE_VERSION } from './lib/setup/tool-versions.ts';
 import { loadValidateConfig } from './lib/validate/config.ts';
 import { defaultTargets } from './lib/validate/targets.ts';
-import { requirePinnedCrds } from './lib/control-plane/crds.ts';
-import { verifyCatalog } from './lib/verify/rules.ts';
+import { requirePinnedCrds } from './lib/tools/control-plane/crds.ts';
+import { verifyRuleList } from './lib/verify/rules.ts';
 import { verifyTargets, waitMsFromEnv, WAIT_ENV, DEFAULT_WAIT_SECONDS } from './lib/verify/run.ts';
 
 const BUILT_MINOR = KUBERNETES_CONTROL_PLANE_VERSION.replace(/^v/, '').split('.').slice(0, 2).join('.');
@@ -64,7 +64,7 @@ await runMain(async () => {
   if (values['kubernetes-version'] !== BUILT_MINOR) {
     throw new UsageError(
       `--kubernetes-version ${values['kubernetes-version']}: verify runs the control plane the set-up built, Kubernetes ${KUBERNETES_CONTROL_PLANE_VERSION} (${BUILT_MINOR}).\n` +
-        `To verify against another release, change KUBERNETES_CONTROL_PLANE_VERSION in scripts/lib/tool-versions.ts and run \`${SETUP_COMMAND}\` again; ` +
+        `To verify against another release, change KUBERNETES_CONTROL_PLANE_VERSION in scripts/lib/setup/tool-versions.ts and run \`${SETUP_COMMAND}\` again; ` +
         `\`npm run validate -- --kubernetes-version X.Y\` checks the other supported releases offline.`,
       USAGE,
     );
@@ -91,7 +91,7 @@ await runMain(async () => {
       format === 'json'
         ? formatJson(reports)
         : format === 'sarif'
-          ? formatSarif(reports, { toolName: 'emqx-gitops verify', toolVersion: packageVersion(), catalog: verifyCatalog() })
+          ? formatSarif(reports, { toolName: 'emqx-gitops verify', toolVersion: packageVersion(), rules: verifyRuleList() })
           : formatText(reports);
     process.stdout.write(output);
     const code = tally(reports).errors > 0 ? EXIT_FINDINGS : EXIT_OK;

@@ -2,13 +2,13 @@
 // replaces, the toolchain it alone uses, the settings objects its components read, how the e2e
 // reads an Application's state, and the network-namespace readers that check what listens where.
 import { describe, expect, it } from 'vitest';
-import { ARGOCD_COMPONENTS, ARGOCD_NAMESPACE, argoCdSettings } from '../scripts/lib/control-plane/argocd.ts';
-import { ipv4 } from '../scripts/lib/control-plane/netns.ts';
+import { ARGOCD_COMPONENTS, ARGOCD_NAMESPACE, argoCdSettings } from '../scripts/lib/tools/control-plane/argocd.ts';
+import { ipv4 } from '../scripts/lib/tools/control-plane/netns.ts';
 import { applicationState } from '../scripts/lib/e2e/argocd/claim-size.ts';
 import { applicationObjects, describeApplication, type ArgoApplication } from '../scripts/lib/e2e/argocd/applications.ts';
-import { wrapperReplaces } from '../scripts/lib/go-build.ts';
-import { parseReplaces, toolchainEnv } from '../scripts/lib/go.ts';
-import { ARGOCD_BUILD, CONTROL_PLANE_BUILDS, CRD_SOURCES, SETUP_CONTROL_PLANE_BUILDS } from '../scripts/lib/tool-versions.ts';
+import { wrapperReplaces } from '../scripts/lib/setup/go-build.ts';
+import { parseReplaces, toolchainEnv } from '../scripts/lib/setup/go.ts';
+import { ARGOCD_BUILD, CONTROL_PLANE_BUILDS, CRD_SOURCES, SETUP_CONTROL_PLANE_BUILDS } from '../scripts/lib/setup/tool-versions.ts';
 
 describe('the Argo CD build', () => {
   it('is one version for the controllers, the CRDs and the schemas, built with its own toolchain only', () => {
@@ -94,7 +94,7 @@ describe('what the Argo CD e2e needs from the machine', () => {
     const { mkdtempSync } = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');
-    const { requireRedisServer } = await import('../scripts/lib/control-plane/binaries.ts');
+    const { requireRedisServer } = await import('../scripts/lib/setup/setup-control-plane.ts');
     const saved = process.env.PATH;
     process.env.PATH = mkdtempSync(path.join(os.tmpdir(), 'no-redis-'));
     try {

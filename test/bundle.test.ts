@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { $ } from 'zx';
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_COMMANDS, type BundleManifest } from '../scripts/lib/bundle.ts';
-import { REPO_ROOT, TOOLS_DIST } from '../scripts/lib/paths.ts';
+import { BUNDLED_COMMANDS, type BundleManifest } from '../scripts/lib/setup/bundle.ts';
+import { REPO_ROOT, TOOLS_DIST } from '../scripts/lib/util/paths.ts';
 
 describe('command bundles', () => {
   it.each(BUNDLED_COMMANDS)('%s: built by the set-up, from the sources it lists', (command) => {
@@ -12,7 +12,7 @@ describe('command bundles', () => {
     expect(existsSync(manifestFile), `${manifestFile} is missing: run \`npm run setup\``).toBe(true);
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BundleManifest;
     expect(manifest.entry).toBe(`scripts/${command}.ts`);
-    expect(Object.keys(manifest.inputs)).toEqual(expect.arrayContaining([`scripts/${command}.ts`, 'scripts/lib/paths.ts', 'scripts/lib/main.ts']));
+    expect(Object.keys(manifest.inputs)).toEqual(expect.arrayContaining([`scripts/${command}.ts`, 'scripts/lib/util/paths.ts', 'scripts/lib/cli/main.ts']));
     expect(Object.keys(manifest.inputs).every((f) => !f.startsWith('node_modules'))).toBe(true);
   });
 

@@ -8,7 +8,7 @@ import { generateCatalogue, pickDump } from '../scripts/lib/catalogue/generate.t
 import { type ErlModule, parseSchemaModule, resolveRemoteFields } from '../scripts/lib/catalogue/erlang.ts';
 import { parseDumpType, parseErlType } from '../scripts/lib/catalogue/types.ts';
 import { type Catalogue, loadCatalogue, lookupEnv } from '../scripts/lib/model/emqx-catalogue.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 
 const tempDir = useTempDirs();

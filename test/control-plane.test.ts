@@ -3,10 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { requireBinaries, SETUP_COMMAND, type ControlPlaneBinary } from '../scripts/lib/control-plane/binaries.ts';
-import { startControlPlane, ZONES } from '../scripts/lib/control-plane/start.ts';
-import { EXIT_USAGE, ToolError } from '../scripts/lib/errors.ts';
-import { requireGoVersion } from '../scripts/lib/go.ts';
+import { requireBinaries, SETUP_COMMAND, type ControlPlaneBinary } from '../scripts/lib/tools/control-plane/binaries.ts';
+import { startControlPlane, ZONES } from '../scripts/lib/tools/control-plane/start.ts';
+import { EXIT_USAGE, ToolError } from '../scripts/lib/cli/errors.ts';
+import { requireGoVersion } from '../scripts/lib/setup/go.ts';
 import { describeWithControlPlane } from './helpers/control-plane.ts';
 
 /** The control-plane servers this test process started and that are still alive. */

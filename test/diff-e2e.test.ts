@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withWorktree } from '../scripts/lib/git.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { withWorktree } from '../scripts/lib/tools/git.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 
 const repo = mkdtempSync(path.join(os.tmpdir(), 'diff-e2e-'));
 const sh = $({ cwd: repo, quiet: true });

@@ -10,50 +10,37 @@ import { pairObjects } from '../scripts/lib/diff/pair.ts';
 import type { DiffReport } from '../scripts/lib/diff/types.ts';
 import { unifiedDiff } from '../scripts/lib/diff/unified.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
+import { configMap as configMapIn, emqxStatefulSet } from './helpers/objects.ts';
 
 const NS = 'emqx-test';
 
-function configMap(name: string, data: Record<string, string>): K8sObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data };
-}
+const configMap = (name: string, data: Record<string, string>): K8sObject => configMapIn(name, data, NS);
 
 function secret(name: string, data: Record<string, string>, stringData?: Record<string, string>): K8sObject {
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, type: 'Opaque', data, ...(stringData ? { stringData } : {}) };
 }
 
+/** Three brokers that name themselves by hostname, with a claim per pod unless `claims: false`. */
 function statefulSet(options: { replicas?: number; image?: string; serviceName?: string; claims?: boolean; envFrom?: string; namespace?: string; env?: Array<Record<string, unknown>> } = {}): K8sObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: 'emqx', namespace: options.namespace ?? NS },
+  return emqxStatefulSet({
+    namespace: options.namespace ?? NS,
+    replicas: options.replicas ?? 3,
+    image: options.image,
+    serviceName: options.serviceName,
+    envFrom: [{ configMapRef: { name: options.envFrom ?? 'emqx-env-aaaaaaaaaa' } }],
+    env: options.env ?? [
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'EMQX_CLUSTER__K8S__NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'EMQX_HOST', value: '$(POD_NAME).$(EMQX_CLUSTER__K8S__SERVICE_NAME).$(EMQX_CLUSTER__K8S__NAMESPACE).$(EMQX_CLUSTER__K8S__SUFFIX)' },
+      { name: 'EMQX_NODE__NAME', value: '$(EMQX_NAME)@$(EMQX_HOST)' },
+    ],
     spec: {
-      replicas: options.replicas ?? 3,
-      serviceName: options.serviceName ?? 'emqx-headless',
       podManagementPolicy: 'Parallel',
-      selector: { matchLabels: { app: 'emqx' } },
-      template: {
-        metadata: { labels: { app: 'emqx' } },
-        spec: {
-          containers: [
-            {
-              name: 'emqx',
-              image: options.image ?? 'emqx/emqx:5.8.9',
-              envFrom: [{ configMapRef: { name: options.envFrom ?? 'emqx-env-aaaaaaaaaa' } }],
-              env: options.env ?? [
-                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                { name: 'EMQX_CLUSTER__K8S__NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                { name: 'EMQX_HOST', value: '$(POD_NAME).$(EMQX_CLUSTER__K8S__SERVICE_NAME).$(EMQX_CLUSTER__K8S__NAMESPACE).$(EMQX_CLUSTER__K8S__SUFFIX)' },
-                { name: 'EMQX_NODE__NAME', value: '$(EMQX_NAME)@$(EMQX_HOST)' },
-              ],
-            },
-          ],
-        },
-      },
       ...(options.claims === false
         ? {}
         : { volumeClaimTemplates: [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'emqx-data' }, spec: { resources: { requests: { storage: '10Gi' } } } }] }),
     },
-  };
+  });
 }
 
 const ENV = { EMQX_NAME: 'emqx', EMQX_CLUSTER__K8S__SERVICE_NAME: 'emqx-headless', EMQX_CLUSTER__K8S__SUFFIX: 'svc.cluster.local', EMQX_CLUSTER__K8S__ADDRESS_TYPE: 'hostname' };

@@ -10,39 +10,25 @@ import { formatJson } from '../scripts/lib/diff/format-json.ts';
 import { formatMarkdown, GITHUB_COMMENT_LIMIT } from '../scripts/lib/diff/format-markdown.ts';
 import { formatText } from '../scripts/lib/diff/format-text.ts';
 import { groupReport } from '../scripts/lib/diff/group.ts';
-import { naturalCompare } from '../scripts/lib/natural-sort.ts';
+import { naturalCompare } from '../scripts/lib/util/natural-sort.ts';
 import { pruneSummary } from '../scripts/lib/diff/prune.ts';
 import { inventoryNames, runDiff } from '../scripts/lib/diff/run.ts';
 import type { DiffReport } from '../scripts/lib/diff/types.ts';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { useTempDirs } from './helpers/tmp.ts';
+import { configMap as configMapIn, emqxStatefulSet } from './helpers/objects.ts';
 
 const tempDir = useTempDirs();
 const TIMEOUT = 240_000;
 const NS = 'emqx-single-node';
 
-function configMap(name: string, data: Record<string, string>): K8sObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data };
-}
+const configMap = (name: string, data: Record<string, string>): K8sObject => configMapIn(name, data, NS);
 
+/** One broker reading ConfigMap `envFrom` and the Secret emqx-secrets. */
 function statefulSet(envFrom: string, memory = '1Gi', extra: Record<string, unknown> = {}): K8sObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: 'emqx', namespace: NS },
-    spec: {
-      replicas: 1,
-      serviceName: 'emqx-headless',
-      selector: { matchLabels: { app: 'emqx' } },
-      template: {
-        metadata: { labels: { app: 'emqx' } },
-        spec: { containers: [{ name: 'emqx', image: 'emqx/emqx:5.8.9', envFrom: [{ configMapRef: { name: envFrom } }, { secretRef: { name: 'emqx-secrets' } }], resources: { limits: { memory } } }] },
-      },
-      ...extra,
-    },
-  };
+  return emqxStatefulSet({ namespace: NS, envFrom: [{ configMapRef: { name: envFrom } }, { secretRef: { name: 'emqx-secrets' } }], container: { resources: { limits: { memory } } }, spec: extra });
 }
 
 const report = (overlays: DiffReport['overlays']): DiffReport => ({ base: { ref: 'main', commit: 'b'.repeat(40) }, head: { ref: 'working tree' }, overlays });

@@ -9,7 +9,7 @@ import { $ } from 'zx';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SERVER_SAID } from '../scripts/lib/diff/server.ts';
 import type { DiffReport } from '../scripts/lib/diff/types.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { describeWithControlPlane } from './helpers/control-plane.ts';
 
 const repo = mkdtempSync(path.join(os.tmpdir(), 'diff-server-'));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { recreateRemedy } from '../scripts/lib/diff/danger.ts';
 import { MASK } from '../scripts/lib/diff/mask.ts';
 import { rejectionWarning, SERVER_SAID, serverWarnings } from '../scripts/lib/diff/server.ts';
-import { serverMessage } from '../scripts/lib/kubectl.ts';
+import { serverMessage } from '../scripts/lib/tools/kubectl.ts';
 import { withoutSecretValues } from '../scripts/lib/model/secret-values.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
 

@@ -9,7 +9,7 @@ import { commitOf } from '../scripts/lib/e2e/flux/controllers.ts';
 import { describeEntry, shortenInvalidValue } from '../scripts/lib/e2e/format.ts';
 import { inventoryPath } from '../scripts/lib/e2e/cluster.ts';
 import { BARE_NAME, createTestRepository } from '../scripts/lib/e2e/repository.ts';
-import { parseCgiResponse, serveGitOverHttp } from '../scripts/lib/git-http.ts';
+import { parseCgiResponse, serveGitOverHttp } from '../scripts/lib/tools/git-http.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 
 const git = $({ quiet: true, nothrow: true, env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t.invalid' } });

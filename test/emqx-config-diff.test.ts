@@ -7,25 +7,15 @@ import { formatText } from '../scripts/lib/diff/format-text.ts';
 import type { DiffReport } from '../scripts/lib/diff/types.ts';
 import { type Catalogue, loadCatalogue } from '../scripts/lib/model/emqx-catalogue.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
+import { configMap as configMapIn, emqxStatefulSet } from './helpers/objects.ts';
 
 const NS = 'emqx-test';
 
-function configMap(data: Record<string, string>): K8sObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'emqx-env', namespace: NS }, data };
-}
+const configMap = (data: Record<string, string>): K8sObject => configMapIn('emqx-env', data, NS);
 
+/** One broker reading the ConfigMap emqx-env. */
 function statefulSet(image = 'emqx/emqx:5.8.9', env: Array<Record<string, unknown>> = []): K8sObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: 'emqx', namespace: NS },
-    spec: {
-      replicas: 1,
-      serviceName: 'emqx-headless',
-      selector: { matchLabels: { app: 'emqx' } },
-      template: { metadata: { labels: { app: 'emqx' } }, spec: { containers: [{ name: 'emqx', image, envFrom: [{ configMapRef: { name: 'emqx-env' } }], env }] } },
-    },
-  };
+  return emqxStatefulSet({ namespace: NS, image, envFrom: [{ configMapRef: { name: 'emqx-env' } }], env });
 }
 
 const BASE_ENV = { EMQX_NAME: 'emqx', EMQX_CLUSTER__DISCOVERY_STRATEGY: 'singleton', EMQX_CLUSTER__AUTOCLEAN: '5m' };

@@ -9,10 +9,10 @@ import { clusterDirFiles, overlayFeatures, overlaysReferenced, settingsProblem }
 import { CLUSTER_FIELDS, checkInventory, readInventory, type ClusterEntry } from '../scripts/lib/fleet/inventory.ts';
 import { deviationsOf, formatReport, sharedIdentities, type FleetReport } from '../scripts/lib/fleet/report.ts';
 import { FLEET_GENERATE_COMMAND } from '../scripts/lib/gitops/fleet.ts';
-import { findKustomize, kustomizeBuild } from '../scripts/lib/kustomize.ts';
-import { listOverlays } from '../scripts/lib/overlays.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
-import { listClusters, listDefaultTargets } from '../scripts/lib/select-overlays.ts';
+import { findKustomize, kustomizeBuild } from '../scripts/lib/tools/kustomize.ts';
+import { listOverlays } from '../scripts/lib/model/overlays.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { listClusters, listDefaultTargets } from '../scripts/lib/model/select-overlays.ts';
 import { defaultTargets } from '../scripts/lib/validate/targets.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
 import { parseObjects } from './helpers/render.ts';

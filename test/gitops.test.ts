@@ -7,12 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { applicationsFor, applicationsFromList, directoryPattern, expandGoTemplate, kindsNotAllowed, type GeneratedApplication } from '../scripts/lib/gitops/argocd.ts';
 import { readInventory } from '../scripts/lib/fleet/inventory.ts';
 import { FLEET_GENERATE_COMMAND, fluxEntryPath, readWhitelists } from '../scripts/lib/gitops/fleet.ts';
-import { FLUX_GENERATE_COMMAND, fluxFilesFor, overlayNamespace } from '../scripts/lib/gitops/flux.ts';
-import { findKubeconform, validateManifests } from '../scripts/lib/kubeconform.ts';
-import { findKustomize, kustomizeBuild } from '../scripts/lib/kustomize.ts';
-import { listOverlays } from '../scripts/lib/overlays.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
-import { DEFAULT_KUBERNETES_MINOR } from '../scripts/lib/tool-versions.ts';
+import { FLUX_GENERATE_COMMAND, fluxFilesFor, namespaceLabels, overlayNamespace } from '../scripts/lib/gitops/flux.ts';
+import { findKubeconform, validateManifests } from '../scripts/lib/tools/kubeconform.ts';
+import { findKustomize, kustomizeBuild } from '../scripts/lib/tools/kustomize.ts';
+import { listOverlays } from '../scripts/lib/model/overlays.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { DEFAULT_KUBERNETES_MINOR } from '../scripts/lib/setup/tool-versions.ts';
 import { find, only, parseObjects, renderRepoOverlays } from './helpers/render.ts';
 import { runScript } from './helpers/run.ts';
 import { useTempDirs } from './helpers/tmp.ts';
@@ -186,6 +186,14 @@ describe('Flux (gitops/flux)', () => {
       expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
       expect(ns.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune']).toBe('disabled');
     }
+  });
+
+  it('gives diff --server the labels of the Namespace it generates', () => {
+    for (const name of overlayNames) {
+      const ns = only(flux, 'Namespace', overlayNamespace(name));
+      expect(namespaceLabels(overlayNamespace(name))).toEqual(ns.metadata.labels);
+    }
+    expect(namespaceLabels('emqx-x')).toEqual({ 'app.kubernetes.io/part-of': 'emqx', 'pod-security.kubernetes.io/enforce': 'restricted' });
   });
 
   it('keeps gitops/flux itself in sync, so a merge that adds an overlay deploys it', () => {

@@ -1,6 +1,6 @@
 // Runs once around the whole test run: the closing line for skipped control-plane tests.
 // Imports nothing from vitest: a global setup runs outside the test context.
-import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES, missingBinaries, SETUP_COMMAND } from '../scripts/lib/control-plane/binaries.ts';
+import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES, missingBinaries, SETUP_COMMAND } from '../scripts/lib/tools/control-plane/binaries.ts';
 
 export default function setup(): () => void {
   return () => {

@@ -1,14 +1,14 @@
-// kube-score, the pinned one, through scripts/lib/kube-score.ts and the score feature: every overlay
+// kube-score, the pinned one, through scripts/lib/tools/kube-score.ts and the score feature: every overlay
 // scores without a CRITICAL that its objects do not explain, a fixture without resources fails the
 // gate naming the check and the object, and the ignore of container-resources excuses only the CPU
 // limit.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildKubeScoreArgs, findKubeScore, ignoredChecks, parseKubeScoreOutput, type KubeScore } from '../scripts/lib/kube-score.ts';
-import { findKustomize, type Kustomize } from '../scripts/lib/kustomize.ts';
-import { listOverlays } from '../scripts/lib/overlays.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { buildKubeScoreArgs, findKubeScore, ignoredChecks, parseKubeScoreOutput, type KubeScore } from '../scripts/lib/tools/kube-score.ts';
+import { findKustomize, type Kustomize } from '../scripts/lib/tools/kustomize.ts';
+import { listOverlays } from '../scripts/lib/model/overlays.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { formatText } from '../scripts/lib/score/format.ts';
 import { scoreOverlays, scoreRendered, type ScoreReport } from '../scripts/lib/score/run.ts';
 import { emqxContainer, podSpecOf, workloadOf } from './helpers/pod.ts';

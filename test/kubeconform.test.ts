@@ -11,11 +11,11 @@ import {
   parseKubeconformOutput,
   validateManifests,
   type Kubeconform,
-} from '../scripts/lib/kubeconform.ts';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { listOverlays } from '../scripts/lib/overlays.ts';
-import { renderOverlays } from '../scripts/lib/render.ts';
-import { kubernetesFolderName, PINNED_KUBERNETES_PATCHES, SCHEMAS_DIR } from '../scripts/lib/schema-location.ts';
+} from '../scripts/lib/tools/kubeconform.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { listOverlays } from '../scripts/lib/model/overlays.ts';
+import { renderOverlays } from '../scripts/lib/model/render.ts';
+import { kubernetesFolderName, PINNED_KUBERNETES_PATCHES, SCHEMAS_DIR } from '../scripts/lib/setup/schema-location.ts';
 
 describe('buildKubeconformArgs', () => {
   const args = buildKubeconformArgs({ kubernetesVersion: '1.37.2', schemaDir: '/schemas' });

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { emqxContainer } from './helpers/pod.ts';
 import { renderRepoOverlays } from './helpers/render.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
@@ -99,7 +99,7 @@ describe('README commands', () => {
 describe('references to README sections', () => {
   it('name headings that exist', () => {
     const headings = new Set([...readme.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]!.trim()));
-    const files = ['base/emqx.env', 'base/kustomization.yaml', 'validate.config.yaml', 'scripts/lib/errors.ts', ...readdirSync(path.join(REPO_ROOT, 'overlays')).map((o) => `overlays/${o}/kustomization.yaml`)];
+    const files = ['base/emqx.env', 'base/kustomization.yaml', 'validate.config.yaml', 'scripts/lib/cli/errors.ts', ...readdirSync(path.join(REPO_ROOT, 'overlays')).map((o) => `overlays/${o}/kustomization.yaml`)];
     let checked = 0;
     for (const file of files) {
       for (const [, heading] of readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/README, "([^"]+)"/g)) {

@@ -4,10 +4,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
-import { chunk, MAX_BATCH, memberKustomization, renderOverlays, undoMemberPrefix } from '../scripts/lib/render.ts';
-import type { Overlay } from '../scripts/lib/overlays.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { chunk, MAX_BATCH, memberKustomization, renderOverlays, undoMemberPrefix } from '../scripts/lib/model/render.ts';
+import type { Overlay } from '../scripts/lib/model/overlays.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 
 const tempDir = useTempDirs();

@@ -5,9 +5,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findKustomize, type Kustomize } from '../scripts/lib/kustomize.ts';
-import { explainRenderFailure, hintFor, innermostKustomizeError, RENDER_HINTS, renderOverlays } from '../scripts/lib/render.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { findKustomize, type Kustomize } from '../scripts/lib/tools/kustomize.ts';
+import { explainRenderFailure, hintFor, innermostKustomizeError, RENDER_HINTS } from '../scripts/lib/model/render-hints.ts';
+import { renderOverlays } from '../scripts/lib/model/render.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 
 const tempDir = useTempDirs();

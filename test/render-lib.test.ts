@@ -2,13 +2,14 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../scripts/lib/atomic-write.ts';
-import { mapConcurrent } from '../scripts/lib/concurrency.ts';
+import { writeFileAtomic } from '../scripts/lib/util/atomic-write.ts';
+import { mapConcurrent } from '../scripts/lib/util/concurrency.ts';
 import { chmod, writeFile } from 'node:fs/promises';
-import { buildArgv, cleanKustomizeMessage, describeKustomize, findKustomize, kustomizeBuild, parseKubectlKustomizeVersion, parseKustomizeVersion } from '../scripts/lib/kustomize.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
-import { explainRenderFailure, countObjects } from '../scripts/lib/render.ts';
-import { KUSTOMIZE } from '../scripts/lib/tool-versions.ts';
+import { buildArgv, cleanKustomizeMessage, describeKustomize, findKustomize, kustomizeBuild, parseKubectlKustomizeVersion, parseKustomizeVersion } from '../scripts/lib/tools/kustomize.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { explainRenderFailure } from '../scripts/lib/model/render-hints.ts';
+import { countObjects } from '../scripts/lib/model/render-stream.ts';
+import { KUSTOMIZE } from '../scripts/lib/setup/tool-versions.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 
 const tempDir = useTempDirs();

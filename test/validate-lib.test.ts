@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../scripts/lib/errors.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
-import { ruleCatalog } from '../scripts/lib/validate/catalog.ts';
+import { UserError } from '../scripts/lib/cli/errors.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { validateRuleList } from '../scripts/lib/validate/rule-list.ts';
 import { parseValidateConfig } from '../scripts/lib/validate/config.ts';
 import { formatJson } from '../scripts/lib/report/format-json.ts';
 import { formatSarif } from '../scripts/lib/report/format-sarif.ts';
@@ -14,7 +14,7 @@ import { RULES } from '../scripts/lib/validate/rules/index.ts';
 import { renderFinding, type OverlayReport } from '../scripts/lib/validate/run.ts';
 import { parseRendered } from '../scripts/lib/model/sources.ts';
 import { pointerToPath, schemaFindings, tagNames, validateMany } from '../scripts/lib/validate/schema.ts';
-import { splitByMark } from '../scripts/lib/render.ts';
+import { splitByMark } from '../scripts/lib/model/render.ts';
 import { kustomizationSources, SourceIndex } from '../scripts/lib/model/sources.ts';
 import { listSyncKustomizations } from '../scripts/lib/validate/targets.ts';
 import type { Finding } from '../scripts/lib/validate/types.ts';
@@ -205,7 +205,7 @@ describe('render failures', () => {
 describe('docs/validate.md', () => {
   it('has a row with the severity for every rule validate runs', () => {
     const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'validate.md'), 'utf8');
-    for (const entry of ruleCatalog()) expect(doc, entry.id).toContain(`| \`${entry.id}\` | ${entry.severity} |`);
+    for (const entry of validateRuleList()) expect(doc, entry.id).toContain(`| \`${entry.id}\` | ${entry.severity} |`);
   });
 });
 
@@ -242,7 +242,7 @@ describe('formats', () => {
   });
 
   it('sarif 2.1.0 has the required structure, rules with help, and results at the source file', () => {
-    const sarif = JSON.parse(formatSarif(reports, { toolName: 'emqx-gitops validate', toolVersion: '0.1.0', catalog: ruleCatalog() }));
+    const sarif = JSON.parse(formatSarif(reports, { toolName: 'emqx-gitops validate', toolVersion: '0.1.0', rules: validateRuleList() }));
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.$schema).toMatch(/sarif-2\.1\.0/);
     expect(sarif.runs).toHaveLength(1);

@@ -5,7 +5,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import type { JsonFinding } from '../scripts/lib/report/format-json.ts';
 import { describeWithControlPlane } from './helpers/control-plane.ts';
 import { runScript } from './helpers/run.ts';

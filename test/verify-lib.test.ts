@@ -3,16 +3,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
-import { renderOverlays } from '../scripts/lib/render.ts';
-import { parseObjects } from '../scripts/lib/render.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { renderOverlays } from '../scripts/lib/model/render.ts';
+import { parseObjects } from '../scripts/lib/model/render-stream.ts';
 import { hasPath, rejectedField } from '../scripts/lib/verify/apply.ts';
-import { serverMessage } from '../scripts/lib/kubectl.ts';
+import { serverMessage } from '../scripts/lib/tools/kubectl.ts';
 import { k8sPeerName, nodeNameOf } from '../scripts/lib/verify/discovery.ts';
 import { namespaceLabels } from '../scripts/lib/verify/namespaces.ts';
 import { zonesRequired } from '../scripts/lib/verify/nodes.ts';
-import { verifyCatalog } from '../scripts/lib/verify/rules.ts';
+import { verifyRuleList } from '../scripts/lib/verify/rules.ts';
 import { LABEL_SOURCES, waitMsFromEnv, waves } from '../scripts/lib/verify/run.ts';
 
 describe('EMQX k8s discovery peer names (ekka_cluster_k8s)', () => {
@@ -84,6 +84,6 @@ describe('docs/verify.md', () => {
   it('lists exactly the rules verify reports, with their severity, description and fix', () => {
     const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'verify.md'), 'utf8');
     const rows = [...doc.matchAll(/^\| `([^`]+)` \| (error|warning) \| (.+) \| (.+) \|$/gm)].map((m) => ({ id: m[1], severity: m[2], description: m[3], fix: m[4] }));
-    expect(rows).toEqual(verifyCatalog().map((r) => ({ id: r.id, severity: r.severity, description: r.description, fix: r.fix })));
+    expect(rows).toEqual(verifyRuleList().map((r) => ({ id: r.id, severity: r.severity, description: r.description, fix: r.fix })));
   });
 });

@@ -4,10 +4,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../scripts/lib/control-plane/start.ts';
-import { findKustomize } from '../scripts/lib/kustomize.ts';
-import { listOverlays, type Overlay } from '../scripts/lib/overlays.ts';
-import { REPO_ROOT } from '../scripts/lib/paths.ts';
+import { startControlPlane, type ControlPlane } from '../scripts/lib/tools/control-plane/start.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { listOverlays, type Overlay } from '../scripts/lib/model/overlays.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import type { Finding, OverlayReport } from '../scripts/lib/report/finding.ts';
 import { loadValidateConfig } from '../scripts/lib/validate/config.ts';
 import { verifyTargets } from '../scripts/lib/verify/run.ts';

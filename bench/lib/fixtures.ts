@@ -6,8 +6,8 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
-import { listOverlays, type Overlay } from '../../scripts/lib/overlays.ts';
-import { REPO_ROOT } from '../../scripts/lib/paths.ts';
+import { listOverlays, type Overlay } from '../../scripts/lib/model/overlays.ts';
+import { REPO_ROOT } from '../../scripts/lib/util/paths.ts';
 
 export interface GeneratedOverlays {
   readonly root: string;

@@ -3,7 +3,7 @@
 // line saying so and how to enable them; under CI=true a missing control plane fails instead, so a
 // CI run can never pass by silently skipping what it exists to check.
 import { describe, it } from 'vitest';
-import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES, missingBinaries, SETUP_COMMAND, type ControlPlaneBinary } from '../../scripts/lib/control-plane/binaries.ts';
+import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES, missingBinaries, SETUP_COMMAND, type ControlPlaneBinary } from '../../scripts/lib/tools/control-plane/binaries.ts';
 
 export { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES };
 

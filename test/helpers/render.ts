@@ -1,7 +1,8 @@
 // Renders the repository's overlays once per test file with the real kustomize.
-import { findKustomize } from '../../scripts/lib/kustomize.ts';
-import { listOverlays, type Overlay } from '../../scripts/lib/overlays.ts';
-import { parseObjects, renderOverlays } from '../../scripts/lib/render.ts';
+import { findKustomize } from '../../scripts/lib/tools/kustomize.ts';
+import { listOverlays, type Overlay } from '../../scripts/lib/model/overlays.ts';
+import { renderOverlays } from '../../scripts/lib/model/render.ts';
+import { parseObjects } from '../../scripts/lib/model/render-stream.ts';
 import type { K8sObject } from '../../scripts/lib/model/object.ts';
 
 export { parseObjects };

@@ -1,7 +1,7 @@
 // Runs a repository command the way a user does (tsx, from the repo root) and returns what they see.
 import path from 'node:path';
 import { $ } from 'zx';
-import { REPO_ROOT } from '../../scripts/lib/paths.ts';
+import { REPO_ROOT } from '../../scripts/lib/util/paths.ts';
 
 export interface CommandOutput {
   readonly exitCode: number | null;

@@ -3,12 +3,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { writeFileAtomic } from '../atomic-write.ts';
-import { mapConcurrent } from '../concurrency.ts';
-import { EXIT_USAGE, UserError } from '../errors.ts';
-import { filesAt, resolveCommit, showFile } from '../git.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { mapConcurrent } from '../util/concurrency.ts';
+import { EXIT_USAGE, UserError } from '../cli/errors.ts';
+import { filesAt, resolveCommit, showFile } from '../tools/git.ts';
 import { type Catalogue, CATALOGUE_DIR, catalogueFile } from '../model/emqx-catalogue.ts';
-import { displayPath } from '../paths.ts';
+import { displayPath } from '../util/paths.ts';
 import { buildCatalogue, type DumpField, serializeCatalogue, type Supplement } from './build.ts';
 import { type ErlModule, mergedConfigs, parseSchemaModule, resolveRemoteFields } from './erlang.ts';
 

@@ -5,9 +5,9 @@ import { deepEqual } from './normalize.ts';
 import { describeId, idOf } from './objects.ts';
 import { pairObjects } from './pair.ts';
 import type { DiffWarning } from './types.ts';
-import { emqxSettings } from '../model/emqx.ts';
+import { emqxWorkloadsWithSettings } from '../model/emqx.ts';
 import type { K8sObject } from '../model/object.ts';
-import { type EmqxWorkload, emqxWorkloads } from '../model/workloads.ts';
+import type { EmqxWorkload } from '../model/workloads.ts';
 
 type Field = {
   readonly path: readonly string[];
@@ -217,8 +217,7 @@ interface EmqxSide {
 }
 
 function emqxSides(objects: readonly K8sObject[]): EmqxSide[] {
-  return emqxWorkloads(objects).map((workload) => {
-    const settings = emqxSettings(workload, objects);
+  return emqxWorkloadsWithSettings(objects).map(({ settings, ...workload }) => {
     const env = Object.fromEntries([...settings.env.vars.values()].map((v) => [v.name, v.value]));
     // Without EMQX_NODE__NAME or EMQX_HOST the image picks the host itself.
     return { key: workload.object.metadata.name, workload, env, nodeName: settings.nodeName ?? `${env.EMQX_NAME ?? 'emqx'}@(host chosen by the image)` };

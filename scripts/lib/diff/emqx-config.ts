@@ -4,9 +4,9 @@
 import { describeId, idOf } from './objects.ts';
 import type { DiffWarning } from './types.ts';
 import { type Catalogue, catalogueCommand, closestEnvNames, emqxVersionOfImage, loadCatalogue, lookupEnv } from '../model/emqx-catalogue.ts';
-import { resolveEnv } from '../model/env.ts';
+import { emqxWorkloadsWithSettings } from '../model/emqx.ts';
 import { asString, type K8sObject } from '../model/object.ts';
-import { type EmqxWorkload, emqxWorkloads } from '../model/workloads.ts';
+import type { EmqxWorkload } from '../model/workloads.ts';
 
 type Loader = (version: string) => Catalogue | undefined;
 
@@ -21,9 +21,8 @@ interface Side {
 const MAX_LISTED = 15;
 
 function sides(objects: readonly K8sObject[]): Side[] {
-  return emqxWorkloads(objects).map((workload) => {
-    const env = resolveEnv(workload.container, objects, workload.object.metadata.namespace);
-    const vars = new Map([...env.vars.values()].filter((v) => v.name.startsWith('EMQX_')).map((v) => [v.name, v.value]));
+  return emqxWorkloadsWithSettings(objects).map(({ settings, ...workload }) => {
+    const vars = new Map([...settings.env.vars.values()].filter((v) => v.name.startsWith('EMQX_')).map((v) => [v.name, v.value]));
     return { workload, version: emqxVersionOfImage(asString(workload.container.image) ?? ''), vars };
   });
 }

@@ -3,7 +3,7 @@
 // changes are the same when the lines their canonical diffs add and remove (Secrets masked,
 // generated names' hash suffixes written `<hash>`) are the same, with the same kind of change to
 // the same object id and the same field paths; the unchanged lines around them may differ.
-import { naturalCompare } from '../natural-sort.ts';
+import { naturalCompare } from '../util/natural-sort.ts';
 import { describeId } from './objects.ts';
 import type { DiffReport, DiffWarning, ObjectChange, OverlayDiff } from './types.ts';
 

@@ -7,7 +7,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { kustomizationFileIn } from '../overlays.ts';
+import { kustomizationFileIn } from '../model/overlays.ts';
 
 export type OverlayInputs =
   | { readonly kind: 'paths'; readonly dirs: readonly string[]; readonly files: readonly string[] }

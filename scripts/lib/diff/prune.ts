@@ -2,7 +2,7 @@
 // the controller that synced it deletes on that cluster, and whether the manifests keep the broker,
 // its claims and its Secret alive through it. Reads the base render only, never a Secret's values.
 import { describeId, idOf } from './objects.ts';
-import { naturalCompare } from '../natural-sort.ts';
+import { naturalCompare } from '../util/natural-sort.ts';
 import type { DiffWarning, PruneSummary } from './types.ts';
 import type { K8sObject } from '../model/object.ts';
 

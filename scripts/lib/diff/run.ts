@@ -1,16 +1,17 @@
 // Orchestrates a diff: which overlays exist on each side, which of them can have changed, one
 // render of both sides through renderOverlays, then the pure engine per overlay.
 import path from 'node:path';
-import { DEFAULT_CONCURRENCY } from '../concurrency.ts';
-import { EXIT_USAGE, UserError } from '../errors.ts';
+import { DEFAULT_CONCURRENCY } from '../util/concurrency.ts';
+import { EXIT_USAGE, UserError } from '../cli/errors.ts';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { changedPaths, hasKustomizationAt, ignoredPaths, kustomizationDirsAt, mergeBase, repositoryRoot, resolveCommit, showFile, withWorktree } from '../git.ts';
-import type { Kustomize } from '../kustomize.ts';
-import { kustomizationFileIn, listOverlays, type Overlay } from '../overlays.ts';
-import { parseObjects, renderOverlays } from '../render.ts';
+import { changedPaths, hasKustomizationAt, ignoredPaths, kustomizationDirsAt, mergeBase, repositoryRoot, resolveCommit, showFile, withWorktree } from '../tools/git.ts';
+import type { Kustomize } from '../tools/kustomize.ts';
+import { kustomizationFileIn, listOverlays, type Overlay } from '../model/overlays.ts';
+import { renderOverlays } from '../model/render.ts';
+import { parseObjects } from '../model/render-stream.ts';
 import { diffOverlay } from './engine.ts';
-import { naturalCompare } from '../natural-sort.ts';
+import { naturalCompare } from '../util/natural-sort.ts';
 import { findOverlayInputs, inputsTouched } from './inputs.ts';
 import { serverWarnings, type ServerCheckSettings, type ServerTarget } from './server.ts';
 import type { DiffReport, OverlayDiff } from './types.ts';

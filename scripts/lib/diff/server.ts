@@ -10,15 +10,15 @@ import { describeId, groupOf, idOf } from './objects.ts';
 import { pairObjects } from './pair.ts';
 import { redactSecretNameHashes } from './mask.ts';
 import type { DiffWarning } from './types.ts';
-import { ToolError } from '../errors.ts';
-import { mapConcurrent } from '../concurrency.ts';
-import { installPinnedCrds } from '../control-plane/crds.ts';
-import { prepareNamespace } from '../control-plane/namespace.ts';
-import { waitUntil } from '../control-plane/processes.ts';
-import { startControlPlane, type ControlPlane } from '../control-plane/start.ts';
+import { ToolError } from '../cli/errors.ts';
+import { mapConcurrent } from '../util/concurrency.ts';
+import { installPinnedCrds } from '../tools/control-plane/crds.ts';
+import { prepareNamespace } from '../tools/control-plane/namespace.ts';
+import { waitUntil } from '../tools/control-plane/processes.ts';
+import { startControlPlane, type ControlPlane } from '../tools/control-plane/start.ts';
 import type { K8sObject } from '../model/object.ts';
 import { withoutSecretValues } from '../model/secret-values.ts';
-import { serverMessage } from '../kubectl.ts';
+import { serverMessage } from '../tools/kubectl.ts';
 
 /** What Argo CD's server-side sync calls itself; Flux's is `kustomize-controller`. */
 export const SYNC_FIELD_MANAGER = 'argocd-controller';

@@ -1,7 +1,7 @@
 // What the e2e reads back from the cluster: each overlay's workload (from what the GitOps engine says
 // it deployed: a Flux Kustomization's inventory, an Argo CD Application's resources, so the e2e
 // follows whatever the overlay renders), its pods and its claims.
-import type { ControlPlane } from '../control-plane/start.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
 
 export type WorkloadKind = 'StatefulSet' | 'Deployment';
 

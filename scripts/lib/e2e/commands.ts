@@ -3,8 +3,8 @@
 // Subprocesses rather than library calls: the e2e checks the commands, and the features stay apart.
 import path from 'node:path';
 import { $ } from 'zx/core';
-import { ToolError } from '../errors.ts';
-import { REPO_ROOT } from '../paths.ts';
+import { ToolError } from '../cli/errors.ts';
+import { REPO_ROOT } from '../util/paths.ts';
 
 /** The part of `npm run diff -- --format json` the e2e reads (scripts/lib/diff/types.ts). */
 export interface DiffJson {

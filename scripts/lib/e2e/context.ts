@@ -1,10 +1,10 @@
 // What every e2e stage works on: the test repository and its git server, the control plane, the
 // engine's controllers, and the bounded wait. One context per engine run; the stages of an engine
 // (e2e/flux/, e2e/argocd/) take it and return their part of the report.
-import { UserError, EXIT_FINDINGS, EXIT_USAGE } from '../errors.ts';
-import type { GitHttpServer } from '../git-http.ts';
-import { waitUntil, type Server } from '../control-plane/processes.ts';
-import type { ControlPlane } from '../control-plane/start.ts';
+import { UserError, EXIT_FINDINGS, EXIT_USAGE } from '../cli/errors.ts';
+import type { GitHttpServer } from '../tools/git-http.ts';
+import { waitUntil, type Server } from '../tools/control-plane/processes.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
 import type { TestRepository } from './repository.ts';
 
 export interface E2eContext {

@@ -2,8 +2,8 @@
 // control plane, what it reports when a stage fails, the two things every shared stage needs of it
 // (which workloads it deployed, and "sync to this commit"), and its own stages in order. A new
 // engine is a new set of stages (e2e/flux/, e2e/argocd/), not a branch in the shared ones.
-import type { Server } from '../control-plane/processes.ts';
-import type { ControlPlane } from '../control-plane/start.ts';
+import type { Server } from '../tools/control-plane/processes.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
 import type { WorkloadRef } from './cluster.ts';
 import type { E2eContext, Stage } from './context.ts';
 

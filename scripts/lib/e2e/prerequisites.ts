@@ -12,8 +12,8 @@
 // cloud load balancer would publish for a LoadBalancer Service. kwok runs no containers, so the
 // pods never read any of these values; they exist so the cluster holds what a real one would.
 import { randomBytes } from 'node:crypto';
-import { toKubectlInput } from '../kubectl.ts';
-import type { ControlPlane } from '../control-plane/start.ts';
+import { toKubectlInput } from '../tools/kubectl.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
 
 const STAND_IN_LABEL = 'e2e.emqx-gitops.invalid/stand-in-for';
 

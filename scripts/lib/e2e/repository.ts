@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx/core';
-import { ToolError } from '../errors.ts';
+import { ToolError } from '../cli/errors.ts';
 
 export const E2E_BRANCH = 'main';
 export const BARE_NAME = 'emqx-gitops.git';

@@ -3,9 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isSeq, parseDocument, YAMLSeq, type Document } from 'yaml';
-import { writeFileAtomic } from '../atomic-write.ts';
-import { EXIT_FINDINGS, UserError } from '../errors.ts';
-import { listOverlays } from '../overlays.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { EXIT_FINDINGS, UserError } from '../cli/errors.ts';
+import { listOverlays } from '../model/overlays.ts';
 import { clusterDirFiles, readOverlayFeatures, settingsProblem, type ClusterSettings } from './cluster-dir.ts';
 import { checkInventory, displayPathIn, INVENTORY_FILE, INVENTORY_SCHEMA_FILE, type ClusterEntry } from './inventory.ts';
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { overlayNamespace } from '../gitops/flux.ts';
 import { asRecord } from '../model/object.ts';
-import { kustomizationFileIn } from '../overlays.ts';
-import { listClusters } from '../select-overlays.ts';
+import { kustomizationFileIn } from '../model/overlays.ts';
+import { listClusters } from '../model/select-overlays.ts';
 import type { Cluster, ClusterEntry } from './inventory.ts';
 
 /** The settings `fleet add` can write; everything else is a patch the user adds. */

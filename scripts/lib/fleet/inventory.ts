@@ -4,10 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { EXIT_FINDINGS, UserError } from '../errors.ts';
+import { EXIT_FINDINGS, UserError } from '../cli/errors.ts';
 import { overlayNamespace } from '../gitops/flux.ts';
-import { listOverlays } from '../overlays.ts';
-import { displayPath, REPO_ROOT } from '../paths.ts';
+import { listOverlays } from '../model/overlays.ts';
+import { displayPath, REPO_ROOT } from '../util/paths.ts';
 
 export const CLUSTERS_DIR = path.join(REPO_ROOT, 'clusters');
 export const INVENTORY_FILE = 'inventory.yaml';

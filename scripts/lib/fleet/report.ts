@@ -3,10 +3,11 @@
 // clusters that would run under one server or one identity. Secret values are never shown.
 import path from 'node:path';
 import jsonpatch from 'fast-json-patch';
-import type { Kustomize } from '../kustomize.ts';
+import type { Kustomize } from '../tools/kustomize.ts';
 import { asArray, asRecord, asString, type K8sObject } from '../model/object.ts';
-import type { Overlay } from '../overlays.ts';
-import { parseObjects, renderOverlays } from '../render.ts';
+import type { Overlay } from '../model/overlays.ts';
+import { renderOverlays } from '../model/render.ts';
+import { parseObjects } from '../model/render-stream.ts';
 import { byName } from '../gitops/fleet.ts';
 import { readInventory } from './inventory.ts';
 

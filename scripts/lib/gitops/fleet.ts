@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { asRecord } from '../model/object.ts';
 import { kustomizationBody, namespaceBody } from './flux.ts';
 import type { GeneratedTree } from './generated.ts';
-import { naturalCompare } from '../natural-sort.ts';
+import { naturalCompare } from '../util/natural-sort.ts';
 
 /** What the GitOps files need to know of a cluster (the fleet inventory's entries). */
 export interface FleetTarget {

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { kustomizationFileIn, type Overlay } from '../overlays.ts';
-import { displayPath, REPO_ROOT } from '../paths.ts';
+import { kustomizationFileIn, type Overlay } from '../model/overlays.ts';
+import { displayPath, REPO_ROOT } from '../util/paths.ts';
 import { compareTree, driftLines, type Drift } from './generated.ts';
 
 /** What a user runs after adding, renaming or removing an overlay. */
@@ -85,6 +85,11 @@ metadata:
     kustomize.toolkit.fluxcd.io/prune: disabled
 `
   );
+}
+
+/** The labels of the Namespace namespaceBody declares: what `diff --server` puts on its own. */
+export function namespaceLabels(namespace: string): Readonly<Record<string, string>> {
+  return (parse(namespaceBody(namespace, 'the overlay goes')) as { metadata: { labels: Record<string, string> } }).metadata.labels;
 }
 
 /** Where the settings that the generated Kustomizations leave out come from. */

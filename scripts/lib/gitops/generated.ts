@@ -5,8 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../atomic-write.ts';
-import { displayPath } from '../paths.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { displayPath } from '../util/paths.ts';
 
 /**
  * What a generator produces: file contents by path relative to `root` (`/`-separated), and the

@@ -3,7 +3,7 @@
 // value is one EMQX accepts. Pure: the only I/O is reading the committed JSON.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../paths.ts';
+import { REPO_ROOT } from '../util/paths.ts';
 
 /** A value's type, as the HOCON schema states it. */
 export type ValueType =

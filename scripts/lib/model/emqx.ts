@@ -1,7 +1,7 @@
 // The effective EMQX settings of a broker workload, from its container's resolved environment.
 import { resolveEnv, type ResolvedEnv, type ResolvedVar } from './env.ts';
 import { asString, type K8sObject } from './object.ts';
-import { podPath, type EmqxWorkload } from './workloads.ts';
+import { emqxWorkloads, podPath, type EmqxWorkload } from './workloads.ts';
 
 /** `cluster.k8s.address_type` -> `EMQX_CLUSTER__K8S__ADDRESS_TYPE`. */
 export function envName(configPath: string): string {
@@ -51,4 +51,12 @@ export function emqxSettings(workload: EmqxWorkload, objects: readonly K8sObject
     nodeHost: nodeName !== undefined && at >= 0 ? nodeName.slice(at + 1) : undefined,
     namespace,
   };
+}
+
+/** A broker workload and its effective settings. */
+export type EmqxWorkloadWithSettings = EmqxWorkload & { readonly settings: EmqxSettings };
+
+/** The workloads running the EMQX broker, each with its settings: where every EMQX rule starts. */
+export function emqxWorkloadsWithSettings(objects: readonly K8sObject[]): EmqxWorkloadWithSettings[] {
+  return emqxWorkloads(objects).map((w) => ({ ...w, settings: emqxSettings(w, objects) }));
 }

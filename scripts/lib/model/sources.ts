@@ -5,8 +5,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { kustomizationFileIn } from '../overlays.ts';
-import { ORIGIN_ANNOTATION, parseObjects } from '../render.ts';
+import { kustomizationFileIn } from './overlays.ts';
+import { ORIGIN_ANNOTATION } from './render.ts';
+import { parseObjects } from './render-stream.ts';
 import { asArray, asRecord, asString, isRecord, type K8sObject } from './object.ts';
 
 /** The origin annotation's file, absolute; undefined for a remote or unknown origin. */

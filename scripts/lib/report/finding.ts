@@ -1,6 +1,6 @@
 // The finding every checking command reports (validate, verify), the per-overlay report that groups
-// them, and a rule's catalog entry. The formats beside this file (text, JSON, SARIF) print these.
-import type { Overlay } from '../overlays.ts';
+// them, and a rule's description. The formats beside this file (text, JSON, SARIF) print these.
+import type { Overlay } from '../model/overlays.ts';
 
 export type Severity = 'error' | 'warning';
 
@@ -35,7 +35,7 @@ export interface OverlayReport {
 }
 
 /** A check's id, severity, description and fix: SARIF's tool.driver.rules and the docs list these. */
-export interface CatalogEntry {
+export interface RuleDescription {
   readonly id: string;
   readonly severity: Severity;
   readonly description: string;

@@ -2,8 +2,8 @@
 // the repository file that produced the object, so the pull request is annotated at the source.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { displayPath } from '../paths.ts';
-import type { CatalogEntry, Finding, OverlayReport } from './finding.ts';
+import { displayPath } from '../util/paths.ts';
+import type { RuleDescription, Finding, OverlayReport } from './finding.ts';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -11,7 +11,7 @@ export interface SarifOptions {
   /** `emqx-gitops validate`, `emqx-gitops verify`. */
   readonly toolName: string;
   readonly toolVersion: string;
-  readonly catalog: readonly CatalogEntry[];
+  readonly rules: readonly RuleDescription[];
 }
 
 /** A repository-relative path as a relative URI under %SRCROOT%; a file outside as a file: URI. */
@@ -21,7 +21,7 @@ function artifactLocation(file: string): { uri: string; uriBaseId?: string } {
 }
 
 export function formatSarif(reports: readonly OverlayReport[], options: SarifOptions): string {
-  const rules = options.catalog.map((entry) => ({
+  const rules = options.rules.map((entry) => ({
     id: entry.id,
     name: entry.id.replace(/[^A-Za-z0-9]+(.)/g, (_, c: string) => c.toUpperCase()),
     shortDescription: { text: entry.description },

@@ -1,4 +1,4 @@
-import { displayPath } from '../paths.ts';
+import { displayPath } from '../util/paths.ts';
 import type { IgnoredChecks, ScoreFinding, ScoreReport } from './run.ts';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

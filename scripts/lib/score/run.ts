@@ -1,11 +1,11 @@
-// `npm run score`: each overlay rendered (scripts/lib/render.ts, as build and validate do) and
+// `npm run score`: each overlay rendered (scripts/lib/model/render.ts, as build and validate do) and
 // scored by the pinned kube-score. A CRITICAL fails the gate unless the object names the check in
 // its `kube-score/ignore` annotation, beside a comment saying why (docs/kube-score.md).
-import { DEFAULT_CONCURRENCY, mapConcurrent } from '../concurrency.ts';
-import { ignoredChecks, scoreManifests, type KubeScore, type KubeScoreObject } from '../kube-score.ts';
-import type { Kustomize } from '../kustomize.ts';
-import type { Overlay } from '../overlays.ts';
-import { renderOverlays } from '../render.ts';
+import { DEFAULT_CONCURRENCY, mapConcurrent } from '../util/concurrency.ts';
+import { ignoredChecks, scoreManifests, type KubeScore, type KubeScoreObject } from '../tools/kube-score.ts';
+import type { Kustomize } from '../tools/kustomize.ts';
+import type { Overlay } from '../model/overlays.ts';
+import { renderOverlays } from '../model/render.ts';
 
 export interface ScoreFinding {
   readonly kind: string;

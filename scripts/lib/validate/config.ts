@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { EXIT_USAGE, UserError } from '../errors.ts';
-import { displayPath, REPO_ROOT } from '../paths.ts';
+import { EXIT_USAGE, UserError } from '../cli/errors.ts';
+import { displayPath, REPO_ROOT } from '../util/paths.ts';
 
 export const VALIDATE_CONFIG_FILE = path.join(REPO_ROOT, 'validate.config.yaml');
 

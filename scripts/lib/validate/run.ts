@@ -3,11 +3,11 @@
 // command (scripts/validate.ts) prints and picks the exit code.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CONCURRENCY } from '../concurrency.ts';
-import type { Kustomize } from '../kustomize.ts';
-import { kustomizationFileIn, type Overlay } from '../overlays.ts';
-import { displayPath, REPO_ROOT } from '../paths.ts';
-import { renderOverlays } from '../render.ts';
+import { DEFAULT_CONCURRENCY } from '../util/concurrency.ts';
+import type { Kustomize } from '../tools/kustomize.ts';
+import { kustomizationFileIn, type Overlay } from '../model/overlays.ts';
+import { displayPath, REPO_ROOT } from '../util/paths.ts';
+import { renderOverlays } from '../model/render.ts';
 import { RULES } from './rules/index.ts';
 import { schemaFindings, validateMany, type SchemaValidator } from './schema.ts';
 import { parseRendered, SourceIndex, type ParsedObject } from '../model/sources.ts';

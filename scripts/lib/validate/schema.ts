@@ -1,7 +1,7 @@
-// The schema step: kubeconform (scripts/lib/kubeconform.ts) in strict mode against the local
+// The schema step: kubeconform (scripts/lib/tools/kubeconform.ts) in strict mode against the local
 // schemas, its results turned into findings. A kind without a schema is an error, not a skip.
 import { parse } from 'yaml';
-import { findKubeconform, validateManifests, type KubeconformResource } from '../kubeconform.ts';
+import { findKubeconform, validateManifests, type KubeconformResource } from '../tools/kubeconform.ts';
 import type { RuleFinding } from './types.ts';
 
 /** What the validate run needs from a schema validator; tests pass a fake. */

@@ -4,10 +4,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { kustomizationFileIn, type Overlay } from '../overlays.ts';
-import { displayPath, REPO_ROOT } from '../paths.ts';
+import { kustomizationFileIn, type Overlay } from '../model/overlays.ts';
+import { displayPath, REPO_ROOT } from '../util/paths.ts';
 import { asRecord } from '../model/object.ts';
-import { listDefaultTargets } from '../select-overlays.ts';
+import { listDefaultTargets } from '../model/select-overlays.ts';
 
 export const GITOPS_DIR = path.join(REPO_ROOT, 'gitops');
 

@@ -1,9 +1,9 @@
 // Server-side apply, as Argo CD (ServerSideApply=true) and Flux apply: field manager
 // argocd-controller. The render goes in as one batch; when the server rejects the batch or warns,
 // every object is applied again on its own, so that each rejection and warning is tied to its object.
-import type { ControlPlane } from '../control-plane/start.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
 import type { K8sObject } from '../model/object.ts';
-import { serverMessage, toKubectlInput } from '../kubectl.ts';
+import { serverMessage, toKubectlInput } from '../tools/kubectl.ts';
 import { withoutSecretValues } from '../model/secret-values.ts';
 
 export const FIELD_MANAGER = 'argocd-controller';

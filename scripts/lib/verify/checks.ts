@@ -1,5 +1,5 @@
 // What a check reports before the run adds the overlay and the source file and line.
-import type { CatalogEntry } from '../report/finding.ts';
+import type { RuleDescription } from '../report/finding.ts';
 
 export interface ObjectRef {
   readonly kind: string;
@@ -9,7 +9,7 @@ export interface ObjectRef {
 
 export interface CheckFinding {
   readonly object: ObjectRef;
-  readonly rule: CatalogEntry;
+  readonly rule: RuleDescription;
   readonly message: string;
   /** The field at fault, for the finding and to find its line. */
   readonly path?: string;

@@ -8,7 +8,7 @@
 //   DNS publishes the Endpoints), each becoming `<app>@<target>`; a/aaaa give `<app>@<ip>`.
 // Each live pod's own EMQX_NODE__NAME, expanded from the live pod spec and ConfigMaps as the kubelet
 // expands it, must be one of those names, or the node never joins its peers.
-import type { ControlPlane } from '../control-plane/start.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
 import { resolveEnv } from '../model/env.ts';
 import { asArray, asRecord, asString, type Json, type K8sObject } from '../model/object.ts';
 import { isEmqxContainer, type EmqxWorkload } from '../model/workloads.ts';

@@ -1,5 +1,5 @@
 // Reading the control plane's live objects, and acting as a pod's ServiceAccount.
-import type { ControlPlane } from '../control-plane/start.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
 import { asArray, asRecord, asString, stringMap, type Json } from '../model/object.ts';
 
 export interface LivePod {

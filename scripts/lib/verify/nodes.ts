@@ -1,9 +1,9 @@
 // A cluster directory pins its brokers to its own zones (required node affinity on
 // topology.kubernetes.io/zone). Those zones are a property of the cluster, not of the manifests, so
 // verify gives the control plane a fake node in each zone a render asks for before applying it.
-import { toKubectlInput } from '../kubectl.ts';
-import { waitUntil } from '../control-plane/processes.ts';
-import { fakeNode, type ControlPlane } from '../control-plane/start.ts';
+import { toKubectlInput } from '../tools/kubectl.ts';
+import { waitUntil } from '../tools/control-plane/processes.ts';
+import { fakeNode, type ControlPlane } from '../tools/control-plane/start.ts';
 import { asArray, asRecord, asString, type K8sObject } from '../model/object.ts';
 import { workloads } from '../model/workloads.ts';
 import { listJson } from './live.ts';

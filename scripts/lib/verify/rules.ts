@@ -1,8 +1,8 @@
 // Every check `npm run verify` reports, with its id, severity, description and fix: SARIF's
 // tool.driver.rules and docs/verify.md list exactly these (a test holds them together).
-import type { CatalogEntry } from '../report/finding.ts';
+import type { RuleDescription } from '../report/finding.ts';
 
-const entry = (id: string, severity: CatalogEntry['severity'], description: string, fix: string): CatalogEntry => ({ id, severity, description, fix });
+const entry = (id: string, severity: RuleDescription['severity'], description: string, fix: string): RuleDescription => ({ id, severity, description, fix });
 
 export const VERIFY_RULES = {
   render: entry('render', 'error', 'The overlay builds with kustomize.', 'see the kustomize message: it names the file.'),
@@ -46,6 +46,6 @@ export const VERIFY_RULES = {
   ),
 } as const;
 
-export function verifyCatalog(): CatalogEntry[] {
+export function verifyRuleList(): RuleDescription[] {
   return Object.values(VERIFY_RULES);
 }

@@ -5,22 +5,22 @@
 // Ready, claims Bound, a deleted pod back with its name and claims, discovery as EMQX does it, and
 // what the pods' ServiceAccount may do. Returns findings in validate's shape; the command prints.
 import path from 'node:path';
-import { waitUntil } from '../control-plane/processes.ts';
-import type { ControlPlane } from '../control-plane/start.ts';
-import { DEFAULT_CONCURRENCY, mapConcurrent } from '../concurrency.ts';
-import { UserError, EXIT_USAGE } from '../errors.ts';
-import type { Kustomize } from '../kustomize.ts';
-import { kustomizationFileIn, type Overlay } from '../overlays.ts';
-import { displayPath, REPO_ROOT } from '../paths.ts';
-import { renderOverlays } from '../render.ts';
+import { waitUntil } from '../tools/control-plane/processes.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
+import { DEFAULT_CONCURRENCY, mapConcurrent } from '../util/concurrency.ts';
+import { UserError, EXIT_USAGE } from '../cli/errors.ts';
+import type { Kustomize } from '../tools/kustomize.ts';
+import { kustomizationFileIn, type Overlay } from '../model/overlays.ts';
+import { displayPath, REPO_ROOT } from '../util/paths.ts';
+import { renderOverlays } from '../model/render.ts';
 import type { K8sObject } from '../model/object.ts';
 import { parseRendered, SourceIndex } from '../model/sources.ts';
 import { emqxWorkloads } from '../model/workloads.ts';
 import type { Finding, OverlayReport } from '../report/finding.ts';
 import { serverSideApply, rejectedField } from './apply.ts';
 import type { CheckContext, CheckFinding } from './checks.ts';
-import { installPinnedCrds } from '../control-plane/crds.ts';
-import { namespaceObjects, SETUP_FIELD_MANAGER } from '../control-plane/namespace.ts';
+import { installPinnedCrds } from '../tools/control-plane/crds.ts';
+import { namespaceObjects, SETUP_FIELD_MANAGER } from '../tools/control-plane/namespace.ts';
 import { checkDiscovery, checkServiceAccount } from './discovery.ts';
 import { listJson } from './live.ts';
 import { namespaceLabels, type NamespaceLabels } from './namespaces.ts';

@@ -1,9 +1,9 @@
 // The workload on the control plane: every replica Ready, a StatefulSet's claims Bound, and a deleted
 // StatefulSet pod back with the same name and claims. Bounded waits; a timeout is a finding that
 // says what it waited for, for how long, and what it saw last.
-import type { ControlPlane } from '../control-plane/start.ts';
-import { provisionPendingClaims } from '../control-plane/provisioner.ts';
-import { waitUntil, WaitTimeout } from '../control-plane/processes.ts';
+import type { ControlPlane } from '../tools/control-plane/start.ts';
+import { provisionPendingClaims } from '../tools/control-plane/provisioner.ts';
+import { waitUntil, WaitTimeout } from '../tools/control-plane/processes.ts';
 import { asArray, asRecord, asString, type K8sObject } from '../model/object.ts';
 import { VERIFY_RULES } from './rules.ts';
 import { seconds, type CheckContext, type CheckFinding } from './checks.ts';

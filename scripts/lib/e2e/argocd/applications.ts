@@ -1,8 +1,8 @@
 // The readers of what Argo CD reports, through the API server: each Application's sync and health
 // status, the revision it compared, its conditions and its last operation; and the refresh a user
 // asks for with `argocd app get --refresh` (the `argocd.argoproj.io/refresh` annotation).
-import { ARGOCD_NAMESPACE } from '../../control-plane/argocd.ts';
-import type { ControlPlane } from '../../control-plane/start.ts';
+import { ARGOCD_NAMESPACE } from '../../tools/control-plane/argocd.ts';
+import type { ControlPlane } from '../../tools/control-plane/start.ts';
 import type { DeployedObject } from '../cluster.ts';
 
 const APPLICATIONS_API = `/apis/argoproj.io/v1alpha1/namespaces/${ARGOCD_NAMESPACE}/applications`;

@@ -1,7 +1,7 @@
 // Argo CD as an e2e engine: the pinned repo-server, application-controller and
 // applicationset-controller with Redis, bootstrapped from gitops/argocd, then the pushes an Argo CD
 // user makes, in order.
-import { ARGOCD_COMPONENTS, startArgoCd } from '../../control-plane/argocd.ts';
+import { ARGOCD_COMPONENTS, startArgoCd } from '../../tools/control-plane/argocd.ts';
 import { pushSettingAndRoll, type ConfigChangeReport } from '../config-change.ts';
 import type { E2eContext, Stage } from '../context.ts';
 import type { Engine } from '../engine.ts';

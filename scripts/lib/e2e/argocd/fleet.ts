@@ -8,9 +8,9 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { ARGOCD_NAMESPACE } from '../../control-plane/argocd.ts';
-import { startControlPlane, type ControlPlane } from '../../control-plane/start.ts';
-import { toKubectlInput } from '../../kubectl.ts';
+import { ARGOCD_NAMESPACE } from '../../tools/control-plane/argocd.ts';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/start.ts';
+import { toKubectlInput } from '../../tools/kubectl.ts';
 import { describeWorkload, describeWorkloads, podsOf, rolledOut, type WorkloadRef } from '../cluster.ts';
 import { regenerateFleetFiles } from '../commands.ts';
 import type { E2eContext } from '../context.ts';

@@ -3,7 +3,7 @@
 // claim size, followed by a sync as `argocd app sync` starts one (an `operation` on the
 // Application). The stage asserts nothing itself: it records what Argo CD reported, what the sync
 // operation ended with, and what happened to the StatefulSet, its pods and its claims.
-import { ARGOCD_NAMESPACE } from '../../control-plane/argocd.ts';
+import { ARGOCD_NAMESPACE } from '../../tools/control-plane/argocd.ts';
 import { describeWorkload, rolledOut, workloadUid } from '../cluster.ts';
 import type { E2eContext } from '../context.ts';
 import { statefulSetOf } from '../pushes.ts';

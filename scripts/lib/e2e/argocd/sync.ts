@@ -1,8 +1,8 @@
 // "Sync to this commit" the way an Argo CD user sees it: after a push, a refresh of every
 // Application (as `argocd app get --refresh` or the git webhook does), then a bounded wait until
 // each is Synced and Healthy at the commit, auto-sync doing the rest, and its workloads rolled out.
-import { provisionPendingClaims } from '../../control-plane/provisioner.ts';
-import type { ControlPlane } from '../../control-plane/start.ts';
+import { provisionPendingClaims } from '../../tools/control-plane/provisioner.ts';
+import type { ControlPlane } from '../../tools/control-plane/start.ts';
 import { describeWorkload, rolledOut, workloadsAmong, type WorkloadRef } from '../cluster.ts';
 import type { E2eContext } from '../context.ts';
 import type { EngineSync } from '../engine.ts';

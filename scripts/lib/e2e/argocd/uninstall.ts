@@ -4,7 +4,7 @@
 // (applicationset/utils/utils.go, v3.6.1): a plain delete of the ApplicationSet deletes every
 // Application, and their finalizers every broker. `kubectl delete --cascade=orphan` leaves the
 // Applications (Kubernetes drops their owner reference) and so everything they deployed.
-import { ARGOCD_NAMESPACE } from '../../control-plane/argocd.ts';
+import { ARGOCD_NAMESPACE } from '../../tools/control-plane/argocd.ts';
 import { describeWorkload, podsOf, rolledOut } from '../cluster.ts';
 import type { E2eContext } from '../context.ts';
 import { applicationSetExists, getApplication } from './applications.ts';

@@ -5,11 +5,11 @@
 // readers of what Flux reports: the conditions of the GitRepository and of each Kustomization.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ToolError } from '../../errors.ts';
-import { binaryPath, requireBinaries } from '../../control-plane/binaries.ts';
-import { freePorts } from '../../control-plane/ports.ts';
-import { waitUntil, WaitTimeout, type Server } from '../../control-plane/processes.ts';
-import type { ControlPlane } from '../../control-plane/start.ts';
+import { ToolError } from '../../cli/errors.ts';
+import { binaryPath, requireBinaries } from '../../tools/control-plane/binaries.ts';
+import { freePorts } from '../../tools/control-plane/ports.ts';
+import { waitUntil, WaitTimeout, type Server } from '../../tools/control-plane/processes.ts';
+import type { ControlPlane } from '../../tools/control-plane/start.ts';
 import type { DeployedObject } from '../cluster.ts';
 
 export const FLUX_NAMESPACE = 'flux-system';

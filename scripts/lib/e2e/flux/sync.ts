@@ -1,7 +1,7 @@
 // "Sync to this commit" the way a Flux user does it (`flux reconcile kustomization --with-source`):
 // a requestedAt annotation on the GitRepository, then on every Kustomization, and a bounded wait
 // until each is Ready at the commit and its workloads have rolled out.
-import { provisionPendingClaims } from '../../control-plane/provisioner.ts';
+import { provisionPendingClaims } from '../../tools/control-plane/provisioner.ts';
 import { BARE_NAME } from '../repository.ts';
 import { describeWorkload, rolledOut, workloadsAmong, type WorkloadRef } from '../cluster.ts';
 import type { E2eContext } from '../context.ts';

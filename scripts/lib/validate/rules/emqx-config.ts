@@ -3,7 +3,7 @@
 // accepts, map keys follow the schema's rules, and the edition does not refuse the value.
 import { findingFor } from '../finding.ts';
 import type { Rule, RuleContext, RuleFinding } from '../types.ts';
-import { emqxSettings, type EmqxSettings } from '../../model/emqx.ts';
+import { emqxWorkloadsWithSettings, type EmqxSettings } from '../../model/emqx.ts';
 import {
   acceptsValue,
   type Catalogue,
@@ -34,13 +34,12 @@ type Loader = (version: string) => Catalogue | undefined;
 
 /** The broker workloads whose image has a catalogue, with their `EMQX_*` variables. */
 function checkedWorkloads(context: RuleContext, load: Loader = loadCatalogue): Checked[] {
-  return emqxWorkloads(context.objects).flatMap((workload) => {
+  return emqxWorkloadsWithSettings(context.objects).flatMap(({ settings, ...workload }) => {
     const image = asString(workload.container.image) ?? '';
     const version = emqxVersionOfImage(image);
     if (version === undefined || /emqx-enterprise/.test(image)) return [];
     const catalogue = load(version);
     if (!catalogue) return [];
-    const settings = emqxSettings(workload, context.objects);
     const vars = [...settings.env.vars.values()].filter((v) => v.name.startsWith('EMQX_'));
     return [{ workload, settings, catalogue, version, vars }];
   });

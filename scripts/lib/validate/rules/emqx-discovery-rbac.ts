@@ -1,8 +1,8 @@
 import { findingFor } from '../finding.ts';
 import type { Rule, RuleFinding } from '../types.ts';
-import { emqxSettings } from '../../model/emqx.ts';
+import { emqxWorkloadsWithSettings } from '../../model/emqx.ts';
 import { type K8sObject, asArray, asRecord, asString, findObject } from '../../model/object.ts';
-import { emqxWorkloads, podPath } from '../../model/workloads.ts';
+import { podPath } from '../../model/workloads.ts';
 
 const NEEDED_VERBS = ['get', 'list', 'watch'];
 
@@ -26,8 +26,8 @@ export const emqxDiscoveryRbac: Rule = {
   fix: 'keep base/serviceaccount.yaml, role.yaml and rolebinding.yaml, and the pod\'s serviceAccountName: emqx with automountServiceAccountToken: true.',
   check({ objects }) {
     const findings: RuleFinding[] = [];
-    for (const w of emqxWorkloads(objects)) {
-      if (emqxSettings(w, objects).value('cluster.discovery_strategy') !== 'k8s') continue;
+    for (const w of emqxWorkloadsWithSettings(objects)) {
+      if (w.settings.value('cluster.discovery_strategy') !== 'k8s') continue;
       const namespace = w.object.metadata.namespace;
       const account = asString(w.podSpec.serviceAccountName) ?? 'default';
       const sa = findObject(objects, 'ServiceAccount', account, namespace);

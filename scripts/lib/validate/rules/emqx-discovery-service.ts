@@ -1,8 +1,7 @@
 import { findingFor } from '../finding.ts';
 import type { Rule, RuleFinding } from '../types.ts';
-import { emqxSettings } from '../../model/emqx.ts';
+import { emqxWorkloadsWithSettings } from '../../model/emqx.ts';
 import { asRecord, findObject, selectorMatches } from '../../model/object.ts';
-import { emqxWorkloads } from '../../model/workloads.ts';
 
 export const emqxDiscoveryService: Rule = {
   id: 'emqx/discovery-service',
@@ -11,8 +10,8 @@ export const emqxDiscoveryService: Rule = {
   fix: 'point EMQX_CLUSTER__K8S__SERVICE_NAME at the headless Service (base/service-headless.yaml), whose selector matches the pod labels and which publishes not-ready addresses.',
   check({ objects }) {
     const findings: RuleFinding[] = [];
-    for (const w of emqxWorkloads(objects)) {
-      const s = emqxSettings(w, objects);
+    for (const w of emqxWorkloadsWithSettings(objects)) {
+      const s = w.settings;
       if (s.value('cluster.discovery_strategy') !== 'k8s') continue;
       const variable = 'EMQX_CLUSTER__K8S__SERVICE_NAME';
       const serviceName = s.value('cluster.k8s.service_name');

@@ -1,9 +1,8 @@
 import { findingFor } from '../finding.ts';
 import type { Rule, RuleFinding } from '../types.ts';
-import { type EmqxSettings, emqxSettings } from '../../model/emqx.ts';
+import { type EmqxSettings, emqxWorkloadsWithSettings } from '../../model/emqx.ts';
 import { placeholder } from '../../model/env.ts';
 import { type K8sObject, asRecord, asString, findObject } from '../../model/object.ts';
-import { emqxWorkloads } from '../../model/workloads.ts';
 
 /** EMQX 5.8's defaults, for settings an overlay leaves out. */
 const DEFAULT_STRATEGY = 'manual';
@@ -16,7 +15,7 @@ export const emqxDiscovery: Rule = {
     'Discovery strategy, address type, workload kind and node name agree: hostname needs a StatefulSet whose serviceName is a headless Service, ip needs the pod IP as host, and the node host is built from the suffix, service and namespace that discovery uses.',
   fix: 'see the message; base/emqx.env and the base StatefulSet show a consistent hostname set-up, overlays/deployment-ip an ip one.',
   check({ objects }) {
-    return emqxWorkloads(objects).flatMap((w) => checkOne(this, emqxSettings(w, objects), objects));
+    return emqxWorkloadsWithSettings(objects).flatMap((w) => checkOne(this, w.settings, objects));
   },
 };
 

@@ -4,10 +4,9 @@
 // that have a hostname and subdomain: StatefulSet pods. A node must name itself the same way.
 import { findingFor } from '../finding.ts';
 import type { Rule, RuleFinding } from '../types.ts';
-import { emqxSettings } from '../../model/emqx.ts';
+import { emqxWorkloadsWithSettings } from '../../model/emqx.ts';
 import { placeholder } from '../../model/env.ts';
 import { asRecord, asString, findObject } from '../../model/object.ts';
-import { emqxWorkloads } from '../../model/workloads.ts';
 
 export const emqxDnsDiscoveryWorkload: Rule = {
   id: 'emqx/dns-discovery-workload',
@@ -16,8 +15,8 @@ export const emqxDnsDiscoveryWorkload: Rule = {
   fix: 'use components/discovery-dns only on a StatefulSet overlay (statefulset-hostname-pvc, production); a Deployment clusters with k8s discovery and address_type ip (overlays/deployment-ip).',
   check({ objects }) {
     const findings: RuleFinding[] = [];
-    for (const w of emqxWorkloads(objects)) {
-      const s = emqxSettings(w, objects);
+    for (const w of emqxWorkloadsWithSettings(objects)) {
+      const s = w.settings;
       if (s.value('cluster.discovery_strategy') !== 'dns' || (s.value('cluster.dns.record_type') ?? 'a') !== 'srv') continue;
       if (w.object.kind !== 'StatefulSet') {
         findings.push(
@@ -39,8 +38,8 @@ export const emqxDnsDiscoveryName: Rule = {
   fix: 'build EMQX_CLUSTER__DNS__NAME as $(EMQX_CLUSTER__K8S__SERVICE_NAME).$(EMQX_CLUSTER__K8S__NAMESPACE).$(EMQX_CLUSTER__K8S__SUFFIX) (components/discovery-dns), with the service name equal to the StatefulSet\'s spec.serviceName.',
   check({ objects }) {
     const findings: RuleFinding[] = [];
-    for (const w of emqxWorkloads(objects)) {
-      const s = emqxSettings(w, objects);
+    for (const w of emqxWorkloadsWithSettings(objects)) {
+      const s = w.settings;
       if (s.value('cluster.discovery_strategy') !== 'dns' || w.object.kind !== 'StatefulSet') continue;
       const recordType = s.value('cluster.dns.record_type') ?? 'a';
       const dnsName = s.value('cluster.dns.name');

@@ -1,8 +1,8 @@
 import { findingFor } from '../finding.ts';
 import type { Rule, RuleFinding } from '../types.ts';
-import { emqxSettings } from '../../model/emqx.ts';
+import { emqxWorkloadsWithSettings } from '../../model/emqx.ts';
 import { asString } from '../../model/object.ts';
-import { emqxWorkloads, podPath } from '../../model/workloads.ts';
+import { podPath } from '../../model/workloads.ts';
 
 /** `repo/name:tag@digest` -> tag and digest. The registry may have a port (`host:5000/emqx/emqx`). */
 export function parseImage(image: string): { tag?: string; digest?: string } {
@@ -25,7 +25,7 @@ export const emqxImage: Rule = {
   fix: 'pin the tag once in `images:` of base/kustomization.yaml (5.8.9 is the last Apache-2.0 release); for 5.9+ clusters, set EMQX_LICENSE__KEY from a Secret.',
   check({ objects }) {
     const findings: RuleFinding[] = [];
-    for (const w of emqxWorkloads(objects)) {
+    for (const w of emqxWorkloadsWithSettings(objects)) {
       const image = asString(w.container.image) ?? '';
       const path = podPath(w, `containers[${w.containerName}].image`);
       const { tag, digest } = parseImage(image);
@@ -35,7 +35,7 @@ export const emqxImage: Rule = {
       }
       const version = tag !== undefined ? tagVersion(tag) : undefined;
       const licensed = version !== undefined && (version[0] > 5 || (version[0] === 5 && version[1] >= 9));
-      if (licensed && w.replicas > 1 && !emqxSettings(w, objects).get('license.key')) {
+      if (licensed && w.replicas > 1 && !w.settings.get('license.key')) {
         findings.push(
           findingFor(this, w.object, `image ${image} is EMQX ${version!.join('.')} (BSL 1.1, from 5.9) with ${w.replicas} replicas but no EMQX_LICENSE__KEY: without a licence only one node may run.`, {
             path,

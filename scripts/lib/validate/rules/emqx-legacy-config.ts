@@ -1,7 +1,6 @@
 import { findingFor } from '../finding.ts';
 import type { Rule, RuleFinding } from '../types.ts';
-import { emqxSettings } from '../../model/emqx.ts';
-import { emqxWorkloads } from '../../model/workloads.ts';
+import { emqxWorkloadsWithSettings } from '../../model/emqx.ts';
 
 /**
  * EMQX 4.x variables that 5.x ignores, and what replaced them: only those whose replacement the
@@ -34,8 +33,8 @@ export const emqxLegacyConfig: Rule = {
   fix: 'rename the variable to its 5.x replacement named in the message (see EMQX 5 configuration docs).',
   check({ objects }) {
     const findings: RuleFinding[] = [];
-    for (const w of emqxWorkloads(objects)) {
-      const s = emqxSettings(w, objects);
+    for (const w of emqxWorkloadsWithSettings(objects)) {
+      const s = w.settings;
       for (const [name, variable] of s.env.vars) {
         const replacement = LEGACY_KEYS[name];
         if (replacement) {

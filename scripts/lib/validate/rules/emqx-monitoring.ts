@@ -4,9 +4,9 @@
 // is true (emqx_prometheus_api: security/0); the default is false until 6.3.
 import { findingFor } from '../finding.ts';
 import type { Rule, RuleFinding } from '../types.ts';
-import { emqxSettings } from '../../model/emqx.ts';
+import { emqxWorkloadsWithSettings } from '../../model/emqx.ts';
 import { type K8sObject, asArray, asRecord, asString, selectorMatches } from '../../model/object.ts';
-import { type EmqxWorkload, emqxWorkloads, servicesSelecting } from '../../model/workloads.ts';
+import { type EmqxWorkload, servicesSelecting } from '../../model/workloads.ts';
 
 const isMonitor = (o: K8sObject) => o.apiVersion.startsWith('monitoring.coreos.com/') && (o.kind === 'PodMonitor' || o.kind === 'ServiceMonitor');
 
@@ -25,7 +25,7 @@ export const emqxMonitorTarget: Rule = {
   fix: 'select app.kubernetes.io/name=emqx, app.kubernetes.io/instance=emqx on port `dashboard`, path /api/v5/prometheus/stats, with basicAuth from a Secret (components/monitoring).',
   check({ objects }) {
     const findings: RuleFinding[] = [];
-    const brokers = emqxWorkloads(objects);
+    const brokers = emqxWorkloadsWithSettings(objects);
     for (const monitor of objects.filter(isMonitor)) {
       const spec = asRecord(monitor.spec);
       const isPod = monitor.kind === 'PodMonitor';
@@ -36,7 +36,7 @@ export const emqxMonitorTarget: Rule = {
         continue;
       }
       for (const w of selected) {
-        const s = emqxSettings(w, objects);
+        const s = w.settings;
         const authRequired = s.value('prometheus.enable_basic_auth') === 'true';
         const exposed = isPod ? containerPortNames(w) : servicePortNames(objects, w);
         asArray(spec[endpointsField]).forEach((endpoint, index) => {

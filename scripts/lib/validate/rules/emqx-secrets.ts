@@ -1,10 +1,10 @@
 import { findingFor } from '../finding.ts';
 import { isDefaultValue, renderedSecretValue } from '../secret-values.ts';
 import type { Rule, RuleFinding } from '../types.ts';
-import { emqxSettings } from '../../model/emqx.ts';
+import { emqxWorkloadsWithSettings } from '../../model/emqx.ts';
 import type { ResolvedVar } from '../../model/env.ts';
 import type { K8sObject } from '../../model/object.ts';
-import { type EmqxWorkload, emqxWorkloads } from '../../model/workloads.ts';
+import type { EmqxWorkload } from '../../model/workloads.ts';
 
 /** The cookies EMQX ships with: 5.x, and 6.x. Anyone who reaches port 4370 with one runs code. */
 export const PUBLIC_COOKIES = ['emqxsecretcookie', 'emqx50elixir'];
@@ -50,8 +50,8 @@ function credentialRule(c: Credential): Rule {
     fix: c.fix,
     check({ objects }) {
       const findings: RuleFinding[] = [];
-      for (const w of emqxWorkloads(objects)) {
-        const s = emqxSettings(w, objects);
+      for (const w of emqxWorkloadsWithSettings(objects)) {
+        const s = w.settings;
         const variable = s.get(c.setting);
         if (!variable) {
           findings.push(findingFor(this, w.object, `${c.variable} is not set: ${c.unset}`, { path: s.fieldPath(c.variable) }));

@@ -2,9 +2,9 @@
 // cert-manager Certificate's Secret is that volume, and the Certificate names what clients dial.
 import { findingFor } from '../finding.ts';
 import type { Rule, RuleFinding } from '../types.ts';
-import { type EmqxSettings, emqxSettings } from '../../model/emqx.ts';
+import { emqxWorkloadsWithSettings } from '../../model/emqx.ts';
 import { type K8sObject, asArray, asRecord, asString } from '../../model/object.ts';
-import { type EmqxWorkload, emqxWorkloads, servicesSelecting } from '../../model/workloads.ts';
+import { type EmqxWorkload, servicesSelecting } from '../../model/workloads.ts';
 
 const LISTENER_FILES = ['ssl', 'wss'].flatMap((listener) => ['certfile', 'keyfile', 'cacertfile'].map((file) => `listeners.${listener}.default.ssl_options.${file}`));
 
@@ -37,7 +37,7 @@ export const emqxTlsCertificateMount: Rule = {
   check({ objects }) {
     const findings: RuleFinding[] = [];
     for (const w of emqxWorkloadsWithSettings(objects)) {
-      const { s } = w;
+      const s = w.settings;
       const mounts = mountsOf(w);
       const certs = certificates(objects, s.namespace);
       const readSecrets = new Set<string>();
@@ -76,7 +76,7 @@ export const emqxTlsCertificateNames: Rule = {
   check({ objects }) {
     const findings: RuleFinding[] = [];
     for (const w of emqxWorkloadsWithSettings(objects)) {
-      const { s } = w;
+      const s = w.settings;
       const mounted = new Set(mountsOf(w).map((m) => asString(asRecord(m.volume.secret).secretName)).filter((n): n is string => n !== undefined));
       const suffix = s.value('cluster.k8s.suffix') ?? 'svc.cluster.local';
       const ns = s.namespace;
@@ -112,8 +112,4 @@ export const emqxTlsCertificateNames: Rule = {
 function coveredByWildcard(name: string, names: ReadonlySet<string>): boolean {
   const dot = name.indexOf('.');
   return dot > 0 && names.has(`*${name.slice(dot)}`);
-}
-
-function emqxWorkloadsWithSettings(objects: readonly K8sObject[]): Array<EmqxWorkload & { s: EmqxSettings }> {
-  return emqxWorkloads(objects).map((w) => ({ ...w, s: emqxSettings(w, objects) }));
 }

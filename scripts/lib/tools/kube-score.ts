@@ -1,12 +1,10 @@
 // The one wrapper around the kube-score binary: `kube-score score --output-format json` on a
 // rendered stream passed on stdin, with its JSON (format v2) turned into typed results.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { $, which } from 'zx/core';
-import { ToolError } from './errors.ts';
-import { displayPath, TOOLS_BIN } from './paths.ts';
-import { isInstalled } from './setup-tools.ts';
-import { DEFAULT_KUBERNETES_MINOR, KUBE_SCORE } from './tool-versions.ts';
+import { $ } from 'zx/core';
+import { ToolError } from '../cli/errors.ts';
+import { displayPath } from '../util/paths.ts';
+import { DEFAULT_KUBERNETES_MINOR, KUBE_SCORE } from '../setup/tool-versions.ts';
+import { findPinnedBinary, pinnedPath } from './pinned-binary.ts';
 
 export interface KubeScore {
   readonly binary: string;
@@ -61,29 +59,14 @@ export function ignoredChecks(annotations: Readonly<Record<string, string>> | un
   return value ? value.split(',').map((id) => id.trim()).filter((id) => id !== '') : [];
 }
 
-const quiet = $({ quiet: true, nothrow: true });
-
 /** The pinned kube-score the set-up installed, else kube-score on PATH. */
 export async function findKubeScore(): Promise<KubeScore> {
-  const pinned = path.join(TOOLS_BIN, KUBE_SCORE.name);
-  if (existsSync(pinned)) {
-    const version = (await isInstalled(TOOLS_BIN, KUBE_SCORE)) ? KUBE_SCORE.version : await versionOf(pinned);
-    return { binary: pinned, version };
-  }
-  const onPath = await which('kube-score', { nothrow: true });
-  if (onPath) return { binary: onPath, version: await versionOf(onPath) };
+  const found = await findPinnedBinary(KUBE_SCORE, { args: ['version'], parse: (stdout) => /v\d+\.\d+\.\d+/.exec(stdout)?.[0] });
+  if (found) return { binary: found.binary, version: found.version };
   throw new ToolError(
-    `kube-score not found: neither ${displayPath(pinned)} nor kube-score on PATH.\n` +
+    `kube-score not found: neither ${displayPath(pinnedPath(KUBE_SCORE))} nor kube-score on PATH.\n` +
       `Fix: run \`npm ci\` (or \`npm run setup\`), which installs kube-score ${KUBE_SCORE.version} with Go.`,
   );
-}
-
-async function versionOf(binary: string): Promise<string> {
-  const out = await quiet`${binary} version`;
-  if (out.exitCode !== 0) {
-    throw new ToolError(`${binary} does not run (\`${binary} version\` exited ${out.exitCode}): ${out.stderr.trim()}\nFix: run \`npm run setup\` again.`);
-  }
-  return /v\d+\.\d+\.\d+/.exec(out.stdout)?.[0] ?? out.stdout.trim();
 }
 
 /** kube-score's arguments for a stream on stdin. */

@@ -5,10 +5,11 @@
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { which } from 'zx/core';
 import { buildPinned, isBuilt } from './go-build.ts';
 import { downloadModule, requireGoVersion } from './go.ts';
-import { TOOLS_DIR } from './paths.ts';
-import { requireRedisServer } from './control-plane/binaries.ts';
+import { TOOLS_DIR } from '../util/paths.ts';
+import { ToolError } from '../cli/errors.ts';
 import { ARGOCD_BUILD, CONTROL_PLANE_BUILDS, CRD_SOURCES, SETUP_CONTROL_PLANE_BUILDS, type PinnedGoBuild } from './tool-versions.ts';
 
 export const CONTROL_PLANE_FILES = path.join(TOOLS_DIR, 'control-plane');
@@ -23,6 +24,16 @@ export const CRDS_DIR = path.join(CONTROL_PLANE_FILES, 'crds');
  */
 export const ARGOCD_PATH_DIR = path.join(CONTROL_PLANE_FILES, 'argocd-path');
 export const ARGOCD_WRAPPERS = ['git-verify-wrapper.sh', 'gpg-wrapper.sh'] as const;
+/** Argo CD's cache (the e2e's redis-server); the set-up does not build it: Debian's package is the real server. */
+export const REDIS_INSTALL = 'apt-get install redis-server';
+
+/** The `redis-server` on PATH, or exit 2 naming how to install it. */
+export async function requireRedisServer(): Promise<string> {
+  const found = await which('redis-server', { nothrow: true });
+  if (found) return found;
+  throw new ToolError(`redis-server is not installed; Argo CD's controllers need it as their cache.\nFix: \`${REDIS_INSTALL}\` (Debian or Ubuntu, as root), or put a redis-server on PATH; then run the command again.`);
+}
+
 const BUILD_WORK = path.join(TOOLS_DIR, 'build');
 /** The `go` line of k8s.io/kubernetes v1.37 and of Flux v1.9's go.mod. */
 const CONTROL_PLANE_GO = '1.26';

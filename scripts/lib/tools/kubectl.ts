@@ -3,7 +3,7 @@
 // kubeconfig or talks to their clusters.
 import path from 'node:path';
 import { $ } from 'zx/core';
-import { ToolError } from './errors.ts';
+import { ToolError } from '../cli/errors.ts';
 
 /**
  * What kubectl reads from standard input: a JSON List. Never YAML: kubectl parses YAML 1.1, where an

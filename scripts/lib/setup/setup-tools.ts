@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $, which } from 'zx/core';
-import { ToolError } from './errors.ts';
+import { ToolError } from '../cli/errors.ts';
 import type { PinnedTool } from './tool-versions.ts';
 
 export type InstallOutcome = 'present' | 'installed' | 'no-go';

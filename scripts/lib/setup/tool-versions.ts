@@ -136,7 +136,7 @@ export const CRD_SOURCES: readonly PinnedCrdSource[] = [
 
 /**
  * An upstream program that `go install module@version` cannot build (its go.mod has replace
- * directives), so the set-up builds it in a throw-away wrapper module (scripts/lib/go-build.ts).
+ * directives), so the set-up builds it in a throw-away wrapper module (scripts/lib/setup/go-build.ts).
  */
 export interface PinnedGoBuild {
   /** Names the stamp and the build directory under .tools/build. */

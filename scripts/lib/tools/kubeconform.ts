@@ -1,13 +1,12 @@
 // The one wrapper around the kubeconform binary. It only ever reads the local schemas the set-up
 // generated (.tools/schemas): nothing is downloaded at validate time.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { $, which } from 'zx/core';
-import { ToolError, UserError } from './errors.ts';
-import { displayPath, TOOLS_BIN } from './paths.ts';
-import { isInstalled } from './setup-tools.ts';
-import { CRD_FOLDER, kubernetesFolderName, schemaDirFor } from './schema-location.ts';
-import { KUBECONFORM } from './tool-versions.ts';
+import { $ } from 'zx/core';
+import { ToolError, UserError } from '../cli/errors.ts';
+import { displayPath } from '../util/paths.ts';
+import { CRD_FOLDER, kubernetesFolderName, schemaDirFor } from '../setup/schema-location.ts';
+import { KUBECONFORM } from '../setup/tool-versions.ts';
+import { findPinnedBinary, pinnedPath } from './pinned-binary.ts';
 
 export interface Kubeconform {
   readonly binary: string;
@@ -31,35 +30,20 @@ export interface KubeconformResource {
 }
 
 export interface KubeconformRun {
-  /** `1.37`, `1.37.2` or `v1.37.2`; a minor maps to the pinned patch (scripts/lib/tool-versions.ts). */
+  /** `1.37`, `1.37.2` or `v1.37.2`; a minor maps to the pinned patch (scripts/lib/setup/tool-versions.ts). */
   kubernetesVersion: string;
   /** The schema root; default .tools/schemas. */
   schemaDir?: string;
 }
 
-const quiet = $({ quiet: true, nothrow: true });
-
 /** The pinned kubeconform the set-up installed, else kubeconform on PATH. */
 export async function findKubeconform(): Promise<Kubeconform> {
-  const pinned = path.join(TOOLS_BIN, KUBECONFORM.name);
-  if (existsSync(pinned)) {
-    const version = (await isInstalled(TOOLS_BIN, KUBECONFORM)) ? KUBECONFORM.version : await versionOf(pinned);
-    return { binary: pinned, version };
-  }
-  const onPath = await which('kubeconform', { nothrow: true });
-  if (onPath) return { binary: onPath, version: await versionOf(onPath) };
+  const found = await findPinnedBinary(KUBECONFORM, { args: ['-v'] });
+  if (found) return { binary: found.binary, version: found.version };
   throw new ToolError(
-    `kubeconform not found: neither ${displayPath(pinned)} nor kubeconform on PATH.\n` +
+    `kubeconform not found: neither ${displayPath(pinnedPath(KUBECONFORM))} nor kubeconform on PATH.\n` +
       `Fix: run \`npm ci\` (or \`npm run setup\`), which installs kubeconform ${KUBECONFORM.version} with Go and generates the schemas.`,
   );
-}
-
-async function versionOf(binary: string): Promise<string> {
-  const out = await quiet`${binary} -v`;
-  if (out.exitCode !== 0) {
-    throw new ToolError(`${binary} does not run (\`${binary} -v\` exited ${out.exitCode}): ${out.stderr.trim()}\nFix: run \`npm run setup\` again.`);
-  }
-  return out.stdout.trim();
 }
 
 /**
@@ -174,7 +158,7 @@ export function explainMissingSchema(resource: KubeconformResource, kubernetesVe
     (builtIn
       ? `If this is a built-in kind, Kubernetes ${kubernetesVersion} does not serve ${resource.version} (removed or not yet added): use the apiVersion it serves. `
       : '') +
-    'If it is a custom resource, add its CRD to CRD_SOURCES in scripts/lib/tool-versions.ts and run `npm run schemas` (docs/schemas.md, "Adding a CRD"), ' +
+    'If it is a custom resource, add its CRD to CRD_SOURCES in scripts/lib/setup/tool-versions.ts and run `npm run schemas` (docs/schemas.md, "Adding a CRD"), ' +
     "or generate schemas from your cluster's /openapi/v3."
   );
 }

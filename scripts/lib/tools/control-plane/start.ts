@@ -7,15 +7,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { ToolError } from '../errors.ts';
-import { displayPath } from '../paths.ts';
+import { ToolError } from '../../cli/errors.ts';
+import { displayPath } from '../../util/paths.ts';
 import { kubectl, kubectlOk, toKubectlInput, type Kubectl, type KubectlOptions, type KubectlResult } from '../kubectl.ts';
 import { binaryPath, requireBinaries, SETUP_COMMAND, type ControlPlaneBinary } from './binaries.ts';
 import { request, type HttpAnswer, type Identity } from './http.ts';
 import { makePki, type Pki } from './pki.ts';
 import { freePorts } from './ports.ts';
 import { forgetTempDir, logTail, registerTempDir, startServer, stopServer, waitUntil, WaitTimeout, type Server } from './processes.ts';
-import { KWOK_STAGES, KWOK_STAGES_DIR } from '../setup-control-plane.ts';
+import { KWOK_STAGES, KWOK_STAGES_DIR } from '../../setup/setup-control-plane.ts';
 
 export const FAKE_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 export const ZONES = ['zone-a', 'zone-b', 'zone-c'] as const;

@@ -1,11 +1,11 @@
 // Where the generated schemas live and which Kubernetes versions they cover. `validate` asks here
-// which folder to hand kubeconform; nothing in this module touches the network. A utility beside
-// paths.ts and tool-versions.ts, not part of the schemas/ feature that generates them: the
-// kubeconform wrapper reads this layout, and wrappers import no feature (test/layers.test.ts).
+// which folder to hand kubeconform; nothing in this module touches the network. Kept apart from
+// schemas/, which generates them, so that the kubeconform wrapper reads this layout without
+// loading the generator.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from './errors.ts';
-import { displayPath, TOOLS_DIR } from './paths.ts';
+import { UserError } from '../cli/errors.ts';
+import { displayPath, TOOLS_DIR } from '../util/paths.ts';
 import { DEFAULT_KUBERNETES_MINOR, KUBERNETES_RELEASES } from './tool-versions.ts';
 
 /** The schema root the set-up writes (git-ignored). */

@@ -6,7 +6,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { REPO_ROOT, TOOLS_DIST } from './paths.ts';
+import { REPO_ROOT, TOOLS_DIST } from '../util/paths.ts';
 
 /** The commands `npm run` starts: scripts/<name>.ts. */
 export const BUNDLED_COMMANDS = ['build', 'validate', 'diff', 'schemas', 'score', 'verify'] as const;

@@ -6,9 +6,9 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { $, which } from 'zx';
-import { writeFileAtomic } from '../atomic-write.ts';
-import { ToolError, UserError } from '../errors.ts';
-import { displayPath } from '../paths.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { ToolError, UserError } from '../../cli/errors.ts';
+import { displayPath } from '../../util/paths.ts';
 import { CRD_SOURCES, KUBERNETES_RELEASES, type PinnedCrdSource } from '../tool-versions.ts';
 import { downloadModule } from '../go.ts';
 import { crdsInYaml, schemasFromCrd } from './crd.ts';
@@ -137,7 +137,7 @@ export async function generateCrdSchemas(root: string, sources: readonly PinnedC
     for (const file of source.files) {
       const full = path.join(dir, file);
       if (!existsSync(full)) {
-        throw new ToolError(`${source.module}@${source.version} has no ${file}: fix CRD_SOURCES in scripts/lib/tool-versions.ts (the file moved in this release).`);
+        throw new ToolError(`${source.module}@${source.version} has no ${file}: fix CRD_SOURCES in scripts/lib/setup/tool-versions.ts (the file moved in this release).`);
       }
       const crds = crdsInYaml(await readFile(full, 'utf8'), `${source.module}@${source.version}/${file}`);
       if (crds.length === 0) throw new ToolError(`${source.module}@${source.version}/${file} holds no CustomResourceDefinition: fix CRD_SOURCES.`);

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { $ } from 'zx/core';
-import { ToolError } from './errors.ts';
+import { ToolError } from '../cli/errors.ts';
 
 export interface GitHttpServer {
   /** `http://127.0.0.1:PORT` */

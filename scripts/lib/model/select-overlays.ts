@@ -1,9 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT_USAGE, UserError } from './errors.ts';
+import { EXIT_USAGE, UserError } from '../cli/errors.ts';
 import { kustomizationFileIn, listOverlays, resolveOverlayArgs, type Overlay } from './overlays.ts';
-import { displayPath, OVERLAYS_DIR, REPO_ROOT } from './paths.ts';
-import { naturalCompare } from './natural-sort.ts';
+import { displayPath, OVERLAYS_DIR, REPO_ROOT } from '../util/paths.ts';
+import { naturalCompare } from '../util/natural-sort.ts';
 
 /**
  * The folders whose directories `build`, `validate`, `diff` (and `score`) take when given none:

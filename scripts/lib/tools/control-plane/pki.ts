@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $, which } from 'zx/core';
-import { ToolError } from '../errors.ts';
+import { ToolError } from '../../cli/errors.ts';
 
 export interface Pki {
   readonly caCert: string;

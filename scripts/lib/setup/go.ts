@@ -2,7 +2,7 @@
 // files they carry) and to build pinned upstream programs; nothing after the set-up runs Go.
 import os from 'node:os';
 import { $, which } from 'zx/core';
-import { ToolError } from './errors.ts';
+import { ToolError } from '../cli/errors.ts';
 
 export interface ModulePin {
   readonly module: string;

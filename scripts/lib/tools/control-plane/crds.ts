@@ -4,9 +4,9 @@
 // are checked by the server against the real CRDs. verify, diff --server and the e2e share this.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ToolError } from '../errors.ts';
-import { displayPath } from '../paths.ts';
-import { CRDS_DIR } from '../setup-control-plane.ts';
+import { ToolError } from '../../cli/errors.ts';
+import { displayPath } from '../../util/paths.ts';
+import { CRDS_DIR } from '../../setup/setup-control-plane.ts';
 import { SETUP_COMMAND } from './binaries.ts';
 import { SETUP_FIELD_MANAGER } from './namespace.ts';
 import type { ControlPlane } from './start.ts';

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { $, which } from 'zx/core';
-import { ToolError } from '../errors.ts';
+import { ToolError } from '../../cli/errors.ts';
 
 /** Set in the re-run command: it is inside the namespace already. */
 export const NETNS_ENV = 'EMQX_GITOPS_PRIVATE_NETWORK';

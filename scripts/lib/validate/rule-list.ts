@@ -3,11 +3,9 @@
 import { RULES } from './rules/index.ts';
 import { RENDER_RULE } from './run.ts';
 import { SCHEMA_RULES } from './schema.ts';
-import type { CatalogEntry } from '../report/finding.ts';
+import type { RuleDescription } from '../report/finding.ts';
 
-export type { CatalogEntry } from '../report/finding.ts';
-
-export function ruleCatalog(): CatalogEntry[] {
+export function validateRuleList(): RuleDescription[] {
   return [
     { ...RENDER_RULE, severity: 'error' },
     { ...SCHEMA_RULES.invalid, severity: 'error' },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { access, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from './errors.ts';
+import { UserError } from '../cli/errors.ts';
 import { displayPath } from './paths.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { displayPath, OVERLAYS_DIR } from './paths.ts';
+import { displayPath, OVERLAYS_DIR } from '../util/paths.ts';
 
 /** A directory kustomize can build, and the name its output goes by. */
 export interface Overlay {

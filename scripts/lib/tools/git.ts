@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx/core';
-import { ToolError, UserError, EXIT_USAGE } from './errors.ts';
+import { ToolError, UserError, EXIT_USAGE } from '../cli/errors.ts';
 
 const git = $({ quiet: true, nothrow: true });
 

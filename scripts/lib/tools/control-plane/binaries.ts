@@ -1,10 +1,9 @@
 // Where the set-up put the control plane's binaries, and the one message for when they are missing.
 import { existsSync } from 'node:fs';
-import { which } from 'zx/core';
 import path from 'node:path';
-import { ToolError } from '../errors.ts';
-import { TOOLS_BIN } from '../paths.ts';
-import { SETUP_CONTROL_PLANE_BUILDS } from '../tool-versions.ts';
+import { ToolError } from '../../cli/errors.ts';
+import { TOOLS_BIN } from '../../util/paths.ts';
+import { SETUP_CONTROL_PLANE_BUILDS } from '../../setup/tool-versions.ts';
 
 export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'kwok' | 'source-controller' | 'kustomize-controller' | 'argocd';
 
@@ -15,16 +14,6 @@ export const CONTROL_PLANE_BINARIES: readonly ControlPlaneBinary[] = ['etcd', 'k
 export const FLUX_BINARIES: readonly ControlPlaneBinary[] = ['source-controller', 'kustomize-controller'];
 /** One multi-call binary: each Argo CD component is a link to it named after its role. */
 export const ARGOCD_BINARIES: readonly ControlPlaneBinary[] = ['argocd'];
-
-/** Argo CD's cache; the set-up does not build it: Debian's package is the real server. */
-export const REDIS_INSTALL = 'apt-get install redis-server';
-
-/** The `redis-server` on PATH, or exit 2 naming how to install it. */
-export async function requireRedisServer(): Promise<string> {
-  const found = await which('redis-server', { nothrow: true });
-  if (found) return found;
-  throw new ToolError(`redis-server is not installed; Argo CD's controllers need it as their cache.\nFix: \`${REDIS_INSTALL}\` (Debian or Ubuntu, as root), or put a redis-server on PATH; then run the command again.`);
-}
 
 export function binaryPath(name: ControlPlaneBinary): string {
   return path.join(TOOLS_BIN, name);

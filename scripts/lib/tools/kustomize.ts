@@ -1,11 +1,9 @@
 // The one wrapper around the kustomize binary. Everything that renders goes through here.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { $, which } from 'zx/core';
-import { ToolError } from './errors.ts';
-import { TOOLS_BIN } from './paths.ts';
-import { isInstalled } from './setup-tools.ts';
-import { KUSTOMIZE } from './tool-versions.ts';
+import { ToolError } from '../cli/errors.ts';
+import { KUSTOMIZE } from '../setup/tool-versions.ts';
+import { findPinnedBinary, pinnedPath } from './pinned-binary.ts';
 
 export type KustomizeSource = 'pinned' | 'path' | 'kubectl';
 
@@ -37,22 +35,15 @@ const quiet = $({ quiet: true, nothrow: true });
  * callers tell the user which version they got (see `describeKustomize`).
  */
 export async function findKustomize(): Promise<Kustomize> {
-  const pinned = path.join(TOOLS_BIN, KUSTOMIZE.name);
-  if (existsSync(pinned)) {
-    // The set-up's stamp says which version it built; asking the binary costs a process start.
-    const version = (await isInstalled(TOOLS_BIN, KUSTOMIZE)) ? KUSTOMIZE.version : await versionOf([pinned, 'version']);
-    return { build: [pinned, 'build'], version, source: 'pinned' };
-  }
-  const onPath = await which('kustomize', { nothrow: true });
-  if (onPath) {
-    return { build: [onPath, 'build'], version: await versionOf([onPath, 'version']), source: 'path' };
-  }
+  const found = await findPinnedBinary(KUSTOMIZE, { args: ['version'], parse: parseKustomizeVersion });
+  if (found) return { build: [found.binary, 'build'], version: found.version, source: found.source };
   const kubectl = await which('kubectl', { nothrow: true });
   if (kubectl) {
     const out = await quiet`${kubectl} version --client -o json`;
     const version = out.exitCode === 0 ? parseKubectlKustomizeVersion(out.stdout) : undefined;
     if (version) return { build: [kubectl, 'kustomize'], version, source: 'kubectl' };
   }
+  const pinned = pinnedPath(KUSTOMIZE);
   throw new ToolError(
     `kustomize not found: neither ${path.relative(process.cwd(), pinned) || pinned}, nor kustomize or kubectl on PATH.\n` +
       `Fix: run \`npm ci\` (or \`npm run setup\`), which installs kustomize ${KUSTOMIZE.version} with Go; ` +
@@ -85,14 +76,6 @@ export async function kustomizeBuild(k: Kustomize, dir: string, options: BuildOp
 /** The full argv of one render: the build prefix, extra flags, the directory. */
 export function buildArgv(k: Kustomize, dir: string, flags: readonly string[] = []): string[] {
   return [...k.build, ...flags, dir];
-}
-
-async function versionOf(argv: readonly string[]): Promise<string> {
-  const out = await quiet`${argv}`;
-  if (out.exitCode !== 0) {
-    throw new ToolError(`${argv[0]} does not run (\`${argv.join(' ')}\` exited ${out.exitCode}): ${out.stderr.trim()}\nFix: run \`npm run setup\` again.`);
-  }
-  return parseKustomizeVersion(out.stdout) ?? out.stdout.trim();
 }
 
 /** `v5.8.1`, or the old `{Version:kustomize/v4.5.7 GitCommit:...}` form. */
