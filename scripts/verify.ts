@@ -1,10 +1,11 @@
-// npm run verify -- [--format text|json|sarif] [--kubernetes-version X.Y] [--keep] [OVERLAY_DIR ...]
+// npm run verify -- [--format text|json|sarif] [--kubernetes-version X.Y] [--without-endpoints-controller] [--keep] [OVERLAY_DIR ...]
 // Starts an ephemeral Kubernetes control plane on 127.0.0.1 (scripts/lib/tools/control-plane), applies
 // each overlay as Argo CD would and checks what runs (scripts/lib/verify), then tears it all down.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatOption, parseCommandLine } from './lib/cli/cli.ts';
 import { CONTROL_PLANE_BINARIES, requireBinaries, SETUP_COMMAND } from './lib/tools/control-plane/binaries.ts';
+import { WITHOUT_ENDPOINTS_CONTROLLERS } from './lib/tools/control-plane/controllers.ts';
 import { startControlPlane } from './lib/tools/control-plane/start.ts';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './lib/cli/errors.ts';
 import { describeKustomize, findKustomize } from './lib/tools/kustomize.ts';
@@ -25,7 +26,7 @@ const BUILT_MINOR = KUBERNETES_CONTROL_PLANE_VERSION.replace(/^v/, '').split('.'
 const FORMATS = ['text', 'json', 'sarif'] as const;
 type Format = (typeof FORMATS)[number];
 
-const USAGE = `usage: npm run verify -- [--format text|json|sarif] [--kubernetes-version X.Y] [--keep] [OVERLAY_DIR ...]
+const USAGE = `usage: npm run verify -- [--format text|json|sarif] [--kubernetes-version X.Y] [--without-endpoints-controller] [--keep] [OVERLAY_DIR ...]
 
 Starts an ephemeral Kubernetes ${BUILT_MINOR} control plane on 127.0.0.1 (built by \`${SETUP_COMMAND}\`),
 server-side applies each overlay as Argo CD does and checks what runs: replicas Ready, claims Bound,
@@ -34,6 +35,10 @@ a deleted pod back with its name and claims, EMQX discovery as EMQX does it, the
 
   --format              text (default), json (a list of findings) or sarif (GitHub code scanning)
   --kubernetes-version  ${BUILT_MINOR} (the control plane the set-up built)
+  --without-endpoints-controller
+                        run kube-controller-manager with --controllers=${WITHOUT_ENDPOINTS_CONTROLLERS.join(',')},
+                        as a cluster that no longer fills v1 Endpoints (KEP-4974); brokers that
+                        discover peers through the Endpoints API are a finding
   --keep                leave the control plane running afterwards and print its kubeconfig;
                         Ctrl-C stops it
 
@@ -51,6 +56,7 @@ await runMain(async () => {
     {
       format: { type: 'string', default: 'text' },
       'kubernetes-version': { type: 'string', default: BUILT_MINOR },
+      'without-endpoints-controller': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -81,7 +87,9 @@ await runMain(async () => {
   if (warning) process.stderr.write(`${warning}\n`);
 
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const cp = await startControlPlane({ log });
+  const withoutEndpoints = values['without-endpoints-controller'];
+  if (withoutEndpoints) log(`kube-controller-manager --controllers=${WITHOUT_ENDPOINTS_CONTROLLERS.join(',')}: nothing fills v1 Endpoints (KEP-4974)`);
+  const cp = await startControlPlane({ log, ...(withoutEndpoints ? { controllers: WITHOUT_ENDPOINTS_CONTROLLERS } : {}) });
   let keep = false;
   try {
     const started = Date.now();

@@ -26,7 +26,7 @@ describe('npm run verify: usage errors (no control plane needed)', () => {
     const out = await runScript('verify.ts', ['--kubernetes-version', '1.35', 'overlays/single-node']);
     expect(out.exitCode).toBe(2);
     expect(out.stderr).toMatch(/--kubernetes-version 1\.35: verify runs the control plane the set-up built, Kubernetes v1\.37\.2 \(1\.37\)/);
-    expect(out.stderr).toMatch(/change KUBERNETES_CONTROL_PLANE_VERSION in scripts\/lib\/tool-versions\.ts and run `npm run setup -- --control-plane`/);
+    expect(out.stderr).toMatch(/change KUBERNETES_CONTROL_PLANE_VERSION in scripts\/lib\/setup\/tool-versions\.ts and run `npm run setup -- --control-plane`/);
     expect(out.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -35,6 +35,14 @@ describe('npm run verify: usage errors (no control plane needed)', () => {
     const wait = await runScript('verify.ts', ['overlays/single-node'], { env: { VERIFY_WAIT_SECONDS: 'soon' } });
     expect(wait.exitCode).toBe(2);
     expect(wait.stderr).toMatch(/VERIFY_WAIT_SECONDS must be a number of seconds greater than 0, not "soon"/);
+  });
+});
+
+describe('npm run verify --help', () => {
+  it('documents --without-endpoints-controller with the controller list it runs', async () => {
+    const out = await runScript('verify.ts', ['--help']);
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toMatch(/--without-endpoints-controller\n\s+run kube-controller-manager with --controllers=\*,-endpoints-controller,-endpointslice-mirroring-controller/);
   });
 });
 
@@ -67,6 +75,26 @@ describeWithControlPlane('npm run verify, the command', () => {
     expect(findings.map((f) => f.kind)).toContain('StatefulSet');
     expect(findings[0]!.message).toMatch(/must be no more than 63 (bytes|characters)/);
     expect(findings[0]!.file).toMatch(/bad-label\/kustomization\.yaml$/);
+    expect(await controlPlaneDirs(tmp)).toEqual([]);
+    expect(await processesUnder(tmp)).toEqual([]);
+  }, 300_000);
+
+  it('--without-endpoints-controller: the DNS overlay passes, the Endpoints API overlay is one finding naming the API and discovery-dns, exit 1', async () => {
+    const tmp = await tempDir();
+    const out = await runScript('verify.ts', ['--without-endpoints-controller', '--format', 'json', 'overlays/production', 'overlays/statefulset-hostname-pvc'], { env: { TMPDIR: tmp } });
+    expect(out.stderr).toMatch(/kube-controller-manager --controllers=\*,-endpoints-controller,-endpointslice-mirroring-controller/);
+    expect(out.exitCode).toBe(1);
+    const findings = JSON.parse(out.stdout) as JsonFinding[];
+    expect(findings.map((f) => `${f.overlay} ${f.rule} ${f.severity} ${f.kind} ${f.namespace}/${f.name}`)).toEqual(['statefulset-hostname-pvc verify/deprecated-endpoints-api error StatefulSet emqx-statefulset-hostname-pvc/emqx']);
+    const f = findings[0]!;
+    // Measured, not assumed: nothing created the Endpoints object, the EndpointSlice controller listed every pod.
+    expect(f.message).toMatch(/GET \/api\/v1\/namespaces\/emqx-statefulset-hostname-pvc\/endpoints\/emqx-headless .*answered HTTP 404 \(no Endpoints object\), while the EndpointSlices of Service emqx-headless list 3 of the 3 pods/s);
+    expect(f.message).toMatch(/Fix: .*discovery-dns component/);
+    expect(f.file).toBe('base/emqx.env');
+    // production's SRV answer came from the EndpointSlices alone, and every other check still ran.
+    expect(out.stderr).toMatch(/production: .*dns discovery \(srv\): the records of emqx-headless\.emqx-production\.svc\.cluster\.local give all 3 node names, computed from the EndpointSlices .*no Endpoints object compared \(the endpoints-controller does not run\)/);
+    expect(out.stderr).toMatch(/statefulset-hostname-pvc: .*pod emqx-0 deleted and back with the same name and claims/);
+    expect(out.stderr).toMatch(/statefulset-hostname-pvc: .*ServiceAccount emqx is denied get\/list secrets and create pods\/exec/);
     expect(await controlPlaneDirs(tmp)).toEqual([]);
     expect(await processesUnder(tmp)).toEqual([]);
   }, 300_000);

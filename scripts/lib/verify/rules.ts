@@ -38,6 +38,18 @@ export const VERIFY_RULES = {
     "The peer names EMQX computes from the discovery answer (k8s Endpoints or DNS SRV records) equal every live pod's EMQX_NODE__NAME.",
     'build EMQX_HOST from the same settings discovery reads (README, "How each overlay clusters").',
   ),
+  discoveryDns: entry(
+    'verify/discovery-dns',
+    'error',
+    "With DNS discovery, the answer cluster DNS gives for cluster.dns.name, computed from the headless Service's EndpointSlices as CoreDNS computes it (label kubernetes.io/service-name; an endpoint whose ready condition is false left out), lists every pod; while the Endpoints controller runs, it equals the answer computed from the Service's Endpoints.",
+    'keep publishNotReadyAddresses: true on the headless Service that cluster.dns.name names (the EndpointSlice controller then marks starting pods ready) and the StatefulSet\'s serviceName equal to it (its pods get their hostname from it).',
+  ),
+  deprecatedEndpointsApi: entry(
+    'verify/deprecated-endpoints-api',
+    'error',
+    'On a cluster that runs without the Endpoints controller (verify --without-endpoints-controller, KEP-4974), no broker discovers its peers through the deprecated v1 Endpoints API, which nothing fills there.',
+    'cluster through DNS, which cluster DNS serves from EndpointSlices: add the discovery-dns component (components/discovery-dns, as overlays/production does) to a StatefulSet overlay; it needs no Role and no API token.',
+  ),
   discoveryRbac: entry(
     'verify/discovery-rbac',
     'error',

@@ -11,6 +11,7 @@ import { ToolError } from '../../cli/errors.ts';
 import { displayPath } from '../../util/paths.ts';
 import { kubectl, kubectlOk, toKubectlInput, type Kubectl, type KubectlOptions, type KubectlResult } from '../kubectl.ts';
 import { binaryPath, requireBinaries, SETUP_COMMAND, type ControlPlaneBinary } from './binaries.ts';
+import { DEFAULT_CONTROLLERS } from './controllers.ts';
 import { request, type HttpAnswer, type Identity } from './http.ts';
 import { makePki, type Pki } from './pki.ts';
 import { freePorts } from './ports.ts';
@@ -27,6 +28,11 @@ export interface StartOptions {
   readonly log?: (line: string) => void;
   /** Bound on each start-up wait. */
   readonly timeoutMs?: number;
+  /**
+   * kube-controller-manager's `--controllers` (controllers.ts): DEFAULT_CONTROLLERS (`*`) unless
+   * set, WITHOUT_ENDPOINTS_CONTROLLERS for a cluster that no longer fills v1 Endpoints.
+   */
+  readonly controllers?: readonly string[];
 }
 
 export interface ControlPlane {
@@ -36,6 +42,8 @@ export interface ControlPlane {
   readonly server: string;
   readonly pki: Pki;
   readonly nodeNames: readonly string[];
+  /** The `--controllers` list kube-controller-manager runs with. */
+  readonly controllers: readonly string[];
   readonly startedInMs: number;
   readonly kubectl: (args: readonly string[], options?: KubectlOptions) => Promise<KubectlResult>;
   readonly kubectlOk: (args: readonly string[], options?: KubectlOptions) => Promise<string>;
@@ -58,6 +66,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   if (!existsSync(KWOK_STAGES_DIR)) throw new ToolError(`${displayPath(KWOK_STAGES_DIR)} is missing (kwok's stage files).\nFix: run \`${SETUP_COMMAND}\` once.`);
   const log = options.log ?? (() => {});
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const controllers = options.controllers ?? DEFAULT_CONTROLLERS;
   const began = Date.now();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'emqx-gitops-cp-'));
   registerTempDir(dir);
@@ -153,6 +162,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       `--service-account-private-key-file=${pki.serviceAccountKey}`,
       '--use-service-account-credentials=true',
       '--leader-elect=false',
+      `--controllers=${controllers.join(',')}`,
       `--cert-dir=${dir}`,
       '--profiling=false',
     ]);
@@ -210,6 +220,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       server,
       pki,
       nodeNames,
+      controllers,
       startedInMs,
       kubectl: (args, o) => kubectl(k, args, o),
       kubectlOk: (args, o) => kubectlOk(k, args, o),
