@@ -16,10 +16,12 @@ import { request, type HttpAnswer, type Identity } from './http.ts';
 import { makePki, type Pki } from './pki.ts';
 import { freePorts } from './ports.ts';
 import { forgetTempDir, logTail, registerTempDir, startServer, stopServer, waitUntil, WaitTimeout, type Server } from './processes.ts';
-import { KWOK_STAGES, KWOK_STAGES_DIR } from '../../setup/setup-control-plane.ts';
+import { KWOK_STAGES_DIR } from '../../setup/setup-control-plane.ts';
+import { apiServerArgv, controllerManagerArgv, etcdArgv, kwokArgv, schedulerArgv, type PlaneLayout } from './component-args.ts';
+import { DEFAULT_STORAGE_CLASS, fakeNode, kubeconfigFor, ZONES } from './cluster-objects.ts';
 
-export const FAKE_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
-export const ZONES = ['zone-a', 'zone-b', 'zone-c'] as const;
+export { DEFAULT_STORAGE_CLASS, FAKE_NODE_ANNOTATION, fakeNode, ZONES } from './cluster-objects.ts';
+
 
 export interface StartOptions {
   /** Fake nodes, spread over ZONES in turn. */
@@ -84,6 +86,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     const pki = await makePki(dir);
     const [etcdClient, etcdPeer, etcdMetrics, apiPort, kcmPort, schedPort, kwokPort] = (await freePorts(7)) as [number, number, number, number, number, number, number];
     const server = `https://127.0.0.1:${apiPort}`;
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    const layout: PlaneLayout = { dir, pki, kubeconfig, controllers, ports: { etcdClient, etcdPeer, etcdMetrics, apiPort, kcmPort, schedPort, kwokPort } };
     const start = (name: string, argv: readonly string[], env: Readonly<Record<string, string>> = {}): Server => {
       const s = startServer(name, argv, path.join(dir, `${name}.log`), env);
       servers.push(s);
@@ -101,44 +105,13 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       }
     };
 
-    const etcd = start('etcd', [
-      binaryPath('etcd'),
-      '--name=default',
-      `--data-dir=${path.join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
-      `--listen-metrics-urls=http://127.0.0.1:${etcdMetrics}`,
-      // A throw-away store: no fsync per write (start-up and applies are several times faster).
-      '--unsafe-no-fsync',
-      '--log-level=warn',
-    ]);
+    const etcd = start('etcd', etcdArgv(layout));
     await step('etcd', etcd, async () => {
       const res = await fetch(`http://127.0.0.1:${etcdMetrics}/health`).catch(() => undefined);
       return res?.ok ? true : `HTTP ${res?.status ?? 'no answer'}`;
     });
 
-    const apiserver = start('kube-apiserver', [
-      binaryPath('kube-apiserver'),
-      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      // The default reconciler refuses a loopback advertise address.
-      '--endpoint-reconciler-type=none',
-      `--cert-dir=${dir}`,
-      `--client-ca-file=${pki.caCert}`,
-      `--tls-cert-file=${pki.serverCert}`,
-      `--tls-private-key-file=${pki.serverKey}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.serviceAccountPub}`,
-      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      '--service-cluster-ip-range=10.96.0.0/16',
-      '--authorization-mode=Node,RBAC',
-      '--profiling=false',
-    ]);
+    const apiserver = start('kube-apiserver', apiServerArgv(layout));
     const admin: Identity = { ca: await readFile(pki.caCert, 'utf8'), cert: await readFile(pki.adminCert, 'utf8'), key: await readFile(pki.adminKey, 'utf8') };
     const api = (apiPath: string, o: { method?: string; body?: unknown; token?: string } = {}): Promise<HttpAnswer> =>
       request(`${server}${apiPath}`, o.token ? { ca: admin.ca, token: o.token } : admin, o);
@@ -147,52 +120,12 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       return res.status === 200 ? true : `HTTP ${res.status} ${res.body.slice(0, 200)}`;
     });
 
-    const kubeconfig = path.join(dir, 'kubeconfig');
     await writeFile(kubeconfig, stringify(kubeconfigFor(server, pki)), { mode: 0o600 });
     const k: Kubectl = { bin: binaryPath('kubectl'), kubeconfig };
 
-    const kcm = start('kube-controller-manager', [
-      binaryPath('kube-controller-manager'),
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${kcmPort}`,
-      `--root-ca-file=${pki.caCert}`,
-      `--service-account-private-key-file=${pki.serviceAccountKey}`,
-      '--use-service-account-credentials=true',
-      '--leader-elect=false',
-      `--controllers=${controllers.join(',')}`,
-      `--cert-dir=${dir}`,
-      '--profiling=false',
-    ]);
-    const scheduler = start('kube-scheduler', [
-      binaryPath('kube-scheduler'),
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${schedPort}`,
-      '--leader-elect=false',
-      `--cert-dir=${dir}`,
-      '--profiling=false',
-    ]);
-    const kwok = start('kwok', [
-      binaryPath('kwok'),
-      `--kubeconfig=${kubeconfig}`,
-      '--manage-all-nodes=false',
-      `--manage-nodes-with-annotation-selector=${FAKE_NODE_ANNOTATION}=fake`,
-      // Virtual pod addresses: assigned to pods, never contacted.
-      '--cidr=10.0.0.0/16',
-      '--node-ip=10.0.0.1',
-      // Keep a Lease per node, renewed like a kubelet's. The heartbeat stage updates the Node's
-      // status only every 10 to 20 minutes and counts on the lease in between: without one, the
-      // node lifecycle controller marks every node NotReady (and every pod not Ready) after about
-      // 40 s, and kwok never makes those pods Ready again.
-      '--node-lease-duration-seconds=40',
-      `--server-address=127.0.0.1:${kwokPort}`,
-      ...KWOK_STAGES.flatMap((s) => ['-c', path.join(KWOK_STAGES_DIR, s)]),
-    ]);
+    const kcm = start('kube-controller-manager', controllerManagerArgv(layout));
+    const scheduler = start('kube-scheduler', schedulerArgv(layout));
+    const kwok = start('kwok', kwokArgv(layout));
 
     // The service account controller runs once the controller-manager is up: a meaningful ready check.
     await step('kube-controller-manager', kcm, async () => {
@@ -238,46 +171,3 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     throw error;
   }
 }
-
-function kubeconfigFor(server: string, pki: Pki): unknown {
-  return {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'verify', cluster: { server, 'certificate-authority': pki.caCert } }],
-    users: [{ name: 'admin', user: { 'client-certificate': pki.adminCert, 'client-key': pki.adminKey } }],
-    contexts: [{ name: 'verify', context: { cluster: 'verify', user: 'admin' } }],
-    'current-context': 'verify',
-  };
-}
-
-/** A Node object kwok manages (FAKE_NODE_ANNOTATION), in `zone`. */
-export function fakeNode(name: string, zone: string): unknown {
-  const capacity = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      annotations: { [FAKE_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-      labels: {
-        'kubernetes.io/hostname': name,
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/arch': 'amd64',
-        'topology.kubernetes.io/zone': zone,
-        'topology.kubernetes.io/region': 'local',
-        type: 'kwok',
-      },
-    },
-    status: { allocatable: capacity, capacity },
-  };
-}
-
-/** Claims without a class get this one; a small provisioner (provisioner.ts) makes their volumes. */
-export const DEFAULT_STORAGE_CLASS = {
-  apiVersion: 'storage.k8s.io/v1',
-  kind: 'StorageClass',
-  metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-  provisioner: 'kubernetes.io/no-provisioner',
-  volumeBindingMode: 'Immediate',
-  reclaimPolicy: 'Retain',
-};
