@@ -4,7 +4,7 @@
 // worktree; the user's checkout is never touched.
 import path from 'node:path';
 import { assertWritable, writeFileAtomic } from './lib/util/atomic-write.ts';
-import { parseCommandLine } from './lib/cli/cli.ts';
+import { formatOption, parseCommandLine } from './lib/cli/cli.ts';
 import { formatJson } from './lib/diff/format-json.ts';
 import { formatMarkdown } from './lib/diff/format-markdown.ts';
 import { formatText } from './lib/diff/format-text.ts';
@@ -38,12 +38,13 @@ Secret values are never shown: only which keys were added, removed or changed.
 exit codes: 0 done (changes or not), 1 changes with --exit-code, or an overlay fails to render at
 the head; 2 usage or tool error`;
 
-const FORMATS = { text: formatText, json: formatJson, markdown: formatMarkdown } as const;
-type Format = keyof typeof FORMATS;
+// The first is the default. A list, not the keys of an object: `'toString' in {…}` is true.
+const FORMATS = ['text', 'markdown', 'json'] as const;
+type Format = (typeof FORMATS)[number];
 
 function format(report: DiffReport, name: Format, full: boolean): string {
   if (name === 'markdown') return formatMarkdown(report, full ? { limit: Number.POSITIVE_INFINITY } : {});
-  return FORMATS[name](report);
+  return name === 'json' ? formatJson(report) : formatText(report);
 }
 
 /** What `--server` creates beside each render: the GitOps manifests' namespace, the outside-git Secrets. */
@@ -71,8 +72,7 @@ await runMain(async () => {
     return EXIT_OK;
   }
   if (!values.base) throw new UsageError('--base REF is required (e.g. --base origin/main).', USAGE);
-  const formatName = (values.format ?? 'text') as Format;
-  if (!(formatName in FORMATS)) throw new UsageError(`--format ${values.format}: use markdown, text or json.`, USAGE);
+  const formatName = formatOption(values.format, FORMATS, USAGE);
 
   if (values.out) await assertWritable(values.out, 'file', '--out');
   const kustomize = await findKustomize();

@@ -44,7 +44,7 @@ async function renderCombination(overlay: string, components: readonly string[],
   const toRepo = (p: string) => path.relative(dir, path.join(REPO_ROOT, 'overlays', overlay, p));
   doc.set('resources', ((doc.toJS().resources ?? []) as string[]).map((r) => (r.startsWith('..') ? toRepo(r) : r)));
   const existing = ((doc.toJS().components ?? []) as string[]).map(toRepo);
-  // Before the overlay's own: deployment-ip's statefulset-to-deployment copies the StatefulSet the components patch.
+  // Before the overlay's own: deployment-ip's statefulset-to-deployment converts the StatefulSet the components patch.
   doc.set('components', [...components.map((c) => toRepo(`../../components/${c}`)), ...existing]);
   // The one line an overlay adds with tls, as overlays/production does.
   if (components.includes('tls') && options.tlsNames !== false) doc.set('transformers', [...((doc.toJS().transformers ?? []) as string[]).map((t) => (t.startsWith('..') ? toRepo(t) : t)), toRepo('../../components/tls/certificate-names')]);

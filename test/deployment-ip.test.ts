@@ -11,6 +11,8 @@ import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
 import { effectiveEnv, emqxContainer, workloadOf } from './helpers/pod.ts';
 import { find, parseObjects } from './helpers/render.ts';
+import { RULES } from '../scripts/lib/validate/rules/index.ts';
+import { validateOverlays } from '../scripts/lib/validate/run.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 
 const tempDir = useTempDirs();
@@ -106,5 +108,68 @@ describe('patching the Deployment of deployment-ip', () => {
     const objects = await build(path.join(REPO_ROOT, 'overlays', 'deployment-ip'));
     expect(emqxContainer(objects).resources).toMatchObject({ limits: { memory: '1Gi' } });
     expect(workloadOf(objects).kind).toBe('Deployment');
+  });
+});
+
+/** Lists `component` (a directory) in the copy's `components:` above statefulset-to-deployment, where the overlay says optional components go. */
+async function listAboveConversion(dir: string, component: string): Promise<void> {
+  const file = path.join(dir, 'kustomization.yaml');
+  const kustomization = parseDocument(await readFile(file, 'utf8')).toJS() as { components: string[] };
+  kustomization.components = [path.relative(dir, component), ...kustomization.components];
+  await writeFile(file, stringify(kustomization));
+}
+
+describe('the StatefulSet deployment-ip converts', () => {
+  it('passes on every annotation, label and shared spec field a component puts on it', async () => {
+    const dir = await copyOfOverlay();
+    const component = path.join(path.dirname(path.dirname(dir)), 'components', 'gitops-options');
+    await mkdir(component, { recursive: true });
+    // What a user's component sets for Argo CD and Flux, and the spec fields a Deployment shares.
+    await writeFile(
+      path.join(component, 'kustomization.yaml'),
+      stringify({
+        apiVersion: 'kustomize.config.k8s.io/v1alpha1',
+        kind: 'Component',
+        patches: [
+          {
+            target: { kind: 'StatefulSet', name: 'emqx' },
+            patch: stringify({
+              apiVersion: 'apps/v1',
+              kind: 'StatefulSet',
+              metadata: { name: 'emqx', annotations: { 'argocd.argoproj.io/sync-options': 'Replace=true', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }, labels: { team: 'messaging' } },
+              spec: { minReadySeconds: 15, revisionHistoryLimit: 3 },
+            }),
+          },
+        ],
+      }),
+    );
+    await listAboveConversion(dir, component);
+    const objects = await build(dir);
+    expect(find(objects, 'StatefulSet')).toEqual([]);
+    const deployment = workloadOf(objects);
+    expect(deployment.kind).toBe('Deployment');
+    expect(deployment.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/sync-options': 'Replace=true', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
+    expect(deployment.metadata.annotations?.['kube-score/ignore']).toContain('container-resources');
+    expect(deployment.metadata.labels).toMatchObject({ team: 'messaging', 'app.kubernetes.io/name': 'emqx' });
+    expect(deployment.spec).toMatchObject({ minReadySeconds: 15, revisionHistoryLimit: 3, replicas: 3, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } });
+    // What only a StatefulSet has, and the base sets, is gone.
+    for (const field of ['serviceName', 'podManagementPolicy', 'updateStrategy']) expect(deployment.spec, field).not.toHaveProperty(field);
+  });
+
+  it('keeps volumeClaimTemplates (components/persistence above it), and validate names the overlay, the Deployment, the field and the fix', async () => {
+    const dir = await copyOfOverlay();
+    await listAboveConversion(dir, path.join(REPO_ROOT, 'components', 'persistence'));
+    expect(workloadOf(await build(dir)).spec).toHaveProperty('volumeClaimTemplates');
+    const [report] = await validateOverlays(kustomize, [{ name: 'deployment-ip', dir }], { rules: RULES });
+    const findings = report!.findings.filter((f) => f.rule === 'emqx/deployment-statefulset-field');
+    expect(findings.map((f) => [f.overlay, f.kind, f.name, f.path])).toEqual([
+      ['deployment-ip', 'Deployment', 'emqx', 'spec.persistentVolumeClaimRetentionPolicy'],
+      ['deployment-ip', 'Deployment', 'emqx', 'spec.volumeClaimTemplates'],
+    ]);
+    const claims = findings.find((f) => f.path === 'spec.volumeClaimTemplates')!;
+    expect(claims.severity).toBe('error');
+    expect(claims.message).toMatch(/Deployment emqx has spec\.volumeClaimTemplates, which only a StatefulSet has.* Fix: take components\/persistence .* out of this overlay/);
+    // Pointed at the line that adds the claims, not at the base.
+    expect(claims.file).toBe('components/persistence/patches/statefulset-persistence.yaml');
   });
 });

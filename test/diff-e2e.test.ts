@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_USAGE } from '../scripts/lib/cli/errors.ts';
 import { withWorktree } from '../scripts/lib/tools/git.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 
@@ -136,7 +137,7 @@ describe('npm run diff against the working tree', () => {
     expect(report.overlays.every((o) => o.status === 'unchanged')).toBe(true);
   });
 
-  it('exits 2 with a clear message for a ref that does not exist or a missing --base', async () => {
+  it('exits 2 with a clear message for a ref that does not exist, a missing --base or an unknown --format', async () => {
     const bad = await diff(['--base', 'no-such-branch']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('--base no-such-branch: no such commit');
@@ -144,6 +145,13 @@ describe('npm run diff against the working tree', () => {
     const missing = await diff([]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('--base REF is required');
+    // Names every object has (Object.prototype's): they once passed an `in` check on a map of formatters.
+    for (const name of ['toString', 'constructor']) {
+      const unknown = await diff(['--base', 'HEAD', '--format', name]);
+      expect(unknown.exitCode, unknown.stderr).toBe(EXIT_USAGE);
+      expect(unknown.stderr).toContain(`--format must be one of text, markdown, json, not "${name}"`);
+      expect(unknown.stdout).toBe('');
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { DEFAULT_KUBERNETES_MINOR } from '../scripts/lib/setup/tool-versions.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 
 const MANIFEST_ROOTS = ['base', 'components', 'overlays', 'gitops'];
@@ -52,6 +53,16 @@ describe('manifest sources', () => {
       const text = readFileSync(file, 'utf8');
       for (const [pattern, why] of banned) expect(pattern.test(text), `${rel(file)}: ${pattern} (${why})`).toBe(false);
     }
+  });
+
+  it('point their editor schemas (`# yaml-language-server: $schema=`) at the newest Kubernetes minor the kit supports', () => {
+    // An editor checks against these, not against what `npm run validate` uses: a schema older than
+    // the clusters would flag fields they accept, or accept fields they have removed.
+    const pinned = files.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/\$schema=\S*kubernetes-json-schema\/\S*?\/v(\d+\.\d+)\.\d+-standalone-strict\//g)].map((m) => ({ file: rel(file), minor: m[1] })),
+    );
+    expect(pinned.length).toBeGreaterThan(5);
+    for (const { file, minor } of pinned) expect(minor, file).toBe(DEFAULT_KUBERNETES_MINOR);
   });
 
   it.each(kustomizations.map(rel))('%s uses no deprecated kustomize fields', (file) => {

@@ -96,14 +96,40 @@ describe('README commands', () => {
   });
 });
 
+/** Every file under `dir` whose name ends with `ext`. */
+function filesUnder(dir: string, ext: string): string[] {
+  return readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith(ext))
+    .map((e) => path.relative(REPO_ROOT, path.join(e.parentPath, e.name)));
+}
+
+/** A heading quoted in a comment may run onto the next comment line. */
+const unwrap = (quoted: string) => quoted.replace(/\s*\n\s*(?:\/\/|\*|#)?\s*/g, ' ');
+
 describe('references to README sections', () => {
   it('name headings that exist', () => {
     const headings = new Set([...readme.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]!.trim()));
-    const files = ['base/emqx.env', 'base/kustomization.yaml', 'validate.config.yaml', 'scripts/lib/cli/errors.ts', ...readdirSync(path.join(REPO_ROOT, 'overlays')).map((o) => `overlays/${o}/kustomization.yaml`)];
+    // The scripts too: a message or a rule's fix that cites a section sends the user there.
+    const files = ['base/emqx.env', 'base/kustomization.yaml', 'validate.config.yaml', ...filesUnder('scripts', '.ts'), ...readdirSync(path.join(REPO_ROOT, 'overlays')).map((o) => `overlays/${o}/kustomization.yaml`)];
     let checked = 0;
     for (const file of files) {
       for (const [, heading] of readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/README, "([^"]+)"/g)) {
-        expect(headings.has(heading!), `${file} refers to README section "${heading}"`).toBe(true);
+        const wrapped = unwrap(heading!);
+        expect(headings.has(wrapped), `${file} refers to README section "${wrapped}"`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(3);
+  });
+
+  it('and those to docs/*.md sections too', () => {
+    let checked = 0;
+    for (const file of filesUnder('scripts', '.ts')) {
+      for (const [, doc, heading] of readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/(docs\/[\w-]+\.md),? \(?"([^"]+)"/g)) {
+        const text = readFileSync(path.join(REPO_ROOT, doc!), 'utf8');
+        const headings = new Set([...text.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1]!.trim()));
+        const wrapped = unwrap(heading!);
+        expect(headings.has(wrapped), `${file} refers to ${doc} section "${wrapped}"`).toBe(true);
         checked++;
       }
     }

@@ -197,8 +197,8 @@ describe('sync kustomizations', () => {
 describe('render failures', () => {
   it('name the overlay and the file kustomize names', () => {
     const overlay = { name: 'deployment-ip', dir: path.join(REPO_ROOT, 'overlays', 'deployment-ip') };
-    const f = renderFinding(overlay, 'overlay deployment-ip: kustomize build failed:\n    MalformedYAMLError: yaml: line 3: found a tab character in File: overlays/deployment-ip/statefulset-to-deployment/deployment.yaml');
-    expect(f).toMatchObject({ overlay: 'deployment-ip', rule: 'render', severity: 'error', file: 'overlays/deployment-ip/statefulset-to-deployment/deployment.yaml', line: 3 });
+    const f = renderFinding(overlay, 'overlay deployment-ip: kustomize build failed:\n    MalformedYAMLError: yaml: line 3: found a tab character in File: overlays/deployment-ip/statefulset-to-deployment/patches/statefulset-to-deployment.yaml');
+    expect(f).toMatchObject({ overlay: 'deployment-ip', rule: 'render', severity: 'error', file: 'overlays/deployment-ip/statefulset-to-deployment/patches/statefulset-to-deployment.yaml', line: 3 });
   });
 });
 

@@ -65,12 +65,22 @@ export const RENDER_HINTS: ReadonlyArray<{ readonly id: string; readonly pattern
   {
     id: 'patch-target',
     pattern: /no matches for Id|failed to find unique target for patch|nothing selected by/i,
+    // No word on deployment-ip here: its StatefulSet becomes the Deployment by a change of kind,
+    // which kustomize follows, so a patch or replacement naming StatefulSet emqx reaches the
+    // Deployment there (a `target:` selector of kind StatefulSet selects nothing, without an error).
+    hint: () => "a patch or replacement targets an object that the build does not contain: check the target's kind and name (after any namePrefix).",
+  },
+  {
+    // statefulset-to-deployment/patches/statefulset-to-deployment.yaml tests the base's values of
+    // these three before it drops them (a Deployment has none of them).
+    id: 'deployment-statefulset-field',
+    pattern: /testing value \/spec\/(serviceName|podManagementPolicy|updateStrategy) failed/,
     hint: (_where, m) =>
-      "a patch or replacement targets an object that the build does not contain: check the target's kind and name (after any namePrefix)." +
-      // overlays/deployment-ip turns the base StatefulSet into a Deployment before its own patches run.
-      (/StatefulSet\.[^\s]*\/emqx\./.test(m.input)
-        ? ' On overlays/deployment-ip, or an overlay built on it, the StatefulSet emqx is already the Deployment emqx: target `kind: Deployment`; a component that patches the StatefulSet goes above statefulset-to-deployment in deployment-ip\'s `components:`.'
-        : ''),
+      `on overlays/deployment-ip, or an overlay built on it, the StatefulSet emqx becomes a Deployment, which has no spec.${m[1]!}: the conversion drops the base's value, and a component or patch above it changed that value, which the Deployment cannot keep. ` +
+      (m[1] === 'updateStrategy'
+        ? 'Remove the change, and set spec.strategy with a patch on `kind: Deployment` in the overlay instead;'
+        : 'Remove the change;') +
+      ' if the pods need it, run a StatefulSet overlay (statefulset-hostname-pvc).',
   },
   {
     id: 'json-patch-path',

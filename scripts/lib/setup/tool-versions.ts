@@ -88,7 +88,7 @@ export interface PinnedCrdSource extends PinnedModule {
 /**
  * The CRDs whose kinds `validate` can check offline. Flux's are the newest release that builds with
  * the Go the set-up requires (v1.10 needs Go 1.27); Argo CD's are those of the controllers the set-up
- * builds, fetched with the toolchain that build uses. Adding a CRD: docs/schemas.md, "Adding a CRD".
+ * builds, fetched with the toolchain that build uses. Adding a CRD: docs/schemas.md, "Add a CRD".
  */
 export const CRD_SOURCES: readonly PinnedCrdSource[] = [
   {

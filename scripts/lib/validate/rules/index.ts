@@ -3,6 +3,7 @@
 import type { Rule } from '../types.ts';
 import { COMPONENT_RULES } from './components.ts';
 import { configReference } from './config-reference.ts';
+import { deploymentStatefulSetField } from './deployment-statefulset-field.ts';
 import { emqxDiscoveryRbac } from './emqx-discovery-rbac.ts';
 import { emqxDiscoveryService } from './emqx-discovery-service.ts';
 import { emqxDiscovery } from './emqx-discovery.ts';
@@ -24,6 +25,7 @@ import { serviceTargetPort } from './service-target-port.ts';
 export const RULES: readonly Rule[] = [
   // What the API server rejects and a schema cannot see.
   selectorMatchesTemplate,
+  deploymentStatefulSetField,
   portName,
   serviceTargetPort,
   configReference,
