@@ -158,7 +158,7 @@ export function explainMissingSchema(resource: KubeconformResource, kubernetesVe
     (builtIn
       ? `If this is a built-in kind, Kubernetes ${kubernetesVersion} does not serve ${resource.version} (removed or not yet added): use the apiVersion it serves. `
       : '') +
-    'If it is a custom resource, add its CRD to CRD_SOURCES in scripts/lib/setup/tool-versions.ts and run `npm run schemas` (docs/schemas.md, "Adding a CRD"), ' +
+    'If it is a custom resource, add its CRD to CRD_SOURCES in scripts/lib/setup/tool-versions.ts and run `npm run schemas` (docs/schemas.md, "Add a CRD"), ' +
     "or generate schemas from your cluster's /openapi/v3."
   );
 }
