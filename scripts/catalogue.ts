@@ -12,7 +12,7 @@ const USAGE = `usage: npm run catalogue -- --docs <emqx-docs checkout | hocon-ce
 Writes catalogue/emqx-<version>.json: every EMQX configuration path with its type, default and
 whether it is hidden, from the schema dump in emqx-docs, the schema modules of emqx/emqx at tag
 v<version> (and at the dump's tag, for what changed since), and catalogue/emqx-<version>.hidden.yaml.
-Reads local files only: clone the two repositories first (README, "The EMQX configuration catalogue").
+Reads local files only: clone the two repositories first (docs/validate.md, "The EMQX configuration catalogue").
 
   --docs      an emqx/emqx-docs checkout (the newest hocon/hocon-ce-v<minor>.*-en.json not newer
               than --version is used) or one dump file

@@ -101,7 +101,7 @@ describeWithControlPlane(
         }
 
         // Flux's force gets the immutable change through by recreating the StatefulSet: every broker
-        // is replaced at once (README, "When the diff warns of an immutable field"); the claims stay.
+        // is replaced at once (docs/gitops.md, "When the diff warns of an immutable field"); the claims stay.
         expect(report.force.workload).toBe('StatefulSet emqx-production/emqx');
         expect(report.force.newStatefulSet).toBe(true);
         expect(report.force.everyPodReplaced).toBe(true);

@@ -1,5 +1,5 @@
 // What the docs tell a user to create before the first sync, done on the ephemeral cluster:
-// - per overlay, the namespace and the `emqx-secrets` Secret (README, "Create the Secret and
+// - per overlay, the namespace and the `emqx-secrets` Secret (docs/overlays.md, "Create the Secret and
 //   deploy"), with random values that are sent to the API server on standard input, never on a
 //   command line, and never printed;
 // - for `production` (docs/components.md, "The production overlay"), the `ClusterIssuer

@@ -96,7 +96,7 @@ async function runEngine<R>(engine: Engine<R>, options: E2eOptions): Promise<Run
       const r = await createTestRepository(source, dir);
       await r.commit(`e2e: the working tree of ${source} as it is now, uncommitted changes included`);
       server = await serveGitOverHttp(r.projectRoot);
-      // What the README tells a fork to do: the one line that names the repository.
+      // What docs/gitops.md tells a fork to do: the one line that names the repository.
       await r.edit('gitops/repository/repository.env', (t) => t.replace(/^url=.*$/m, `url=${server!.urlOf(BARE_NAME)}`).replace(/^revision=.*$/m, `revision=${E2E_BRANCH}`));
       await r.commit('gitops: deploy from the e2e git server');
       await r.push();

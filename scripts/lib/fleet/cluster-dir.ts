@@ -89,7 +89,7 @@ export function clusterDirFiles(entry: ClusterEntry, settings: ClusterSettings, 
     if (!features.persistence) components.push('  # Keep the broker\'s data across restarts: a claim instead of the overlay\'s emptyDir.\n  - ../../components/persistence');
     const ops = [
       '# The claim this cluster\'s brokers get; volumeClaimTemplates cannot change on a live StatefulSet',
-      '# (README, "When the diff warns of an immutable field").',
+      '# (docs/gitops.md, "When the diff warns of an immutable field").',
       '- op: test',
       '  path: /spec/volumeClaimTemplates/0/metadata/name',
       '  value: emqx-data',

@@ -31,7 +31,7 @@ export type RuleFinding = Omit<Finding, 'overlay' | 'file' | 'line'> & {
 export interface Rule {
   readonly id: string;
   readonly severity: Severity;
-  /** One line for `--help` and the README's rule table. */
+  /** One line for `--help` and the rule table of docs/validate.md. */
   readonly description: string;
   /** How to fix a finding, for docs/validate.md and SARIF help text. */
   readonly fix?: string;

@@ -36,7 +36,7 @@ export const VERIFY_RULES = {
     'verify/discovery-names',
     'error',
     "The peer names EMQX computes from the discovery answer (k8s Endpoints or DNS SRV records) equal every live pod's EMQX_NODE__NAME.",
-    'build EMQX_HOST from the same settings discovery reads (README, "How each overlay clusters, and why").',
+    'build EMQX_HOST from the same settings discovery reads (docs/overlays.md, "How each overlay clusters, and why").',
   ),
   discoveryDns: entry(
     'verify/discovery-dns',

@@ -1,4 +1,4 @@
-// Argo CD bootstrap as the README says: the namespaces and `emqx-secrets`, production's issuer and
+// Argo CD bootstrap as docs/gitops.md says: the namespaces and `emqx-secrets`, production's issuer and
 // store, `kubectl apply -k gitops/argocd`; the ApplicationSet's git directory generator then makes
 // one Application per overlay, and each must be Synced and Healthy at the pushed commit.
 import path from 'node:path';

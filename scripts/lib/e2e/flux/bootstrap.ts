@@ -1,4 +1,4 @@
-// Flux bootstrap as the README says: the namespaces and `emqx-secrets`, production's issuer and
+// Flux bootstrap as docs/gitops.md says: the namespaces and `emqx-secrets`, production's issuer and
 // store, `kubectl apply -k gitops/flux`, then every overlay's Kustomization Ready at the pushed commit.
 import path from 'node:path';
 import { describeWorkload, podsOf } from '../cluster.ts';

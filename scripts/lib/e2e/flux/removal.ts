@@ -1,4 +1,4 @@
-// An overlay directory removed (and `npm run gitops:flux`, as the README says): emqx-gitops prunes
+// An overlay directory removed (and `npm run gitops:flux`, as docs/gitops.md says): emqx-gitops prunes
 // the overlay's Kustomization, whose prune deletes everything it applied; the namespace, the Secret
 // and the claims survive.
 import { claimsIn, exists, inventoryPath } from '../cluster.ts';

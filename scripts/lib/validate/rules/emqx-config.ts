@@ -203,7 +203,7 @@ export const emqxConfigCatalogue: Rule = {
   id: 'emqx/config-catalogue',
   severity: 'warning',
   description: 'The EMQX image version has a catalogue of settings (catalogue/emqx-<version>.json), so that its EMQX_* variables are checked; without one they are not.',
-  fix: 'generate the catalogue of that version and commit it (README, "The EMQX configuration catalogue").',
+  fix: 'generate the catalogue of that version and commit it (docs/validate.md, "The EMQX configuration catalogue").',
   check({ objects }) {
     return emqxWorkloads(objects).flatMap((w) => {
       const image = asString(w.container.image) ?? '';
