@@ -7,6 +7,7 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './lib/cli/errors
 import { addCluster } from './lib/fleet/add.ts';
 import type { ClusterSettings } from './lib/fleet/cluster-dir.ts';
 import { describeFleetDrift, isUpToDate, planFleet } from './lib/fleet/generate.ts';
+import { MAX_WAVE } from './lib/fleet/inventory.ts';
 import { formatReport, fleetReport, REPORT_FORMATS, type ReportFormat } from './lib/fleet/report.ts';
 import { FLEET_GENERATE_COMMAND } from './lib/gitops/fleet.ts';
 import { writeTree } from './lib/gitops/generated.ts';
@@ -16,7 +17,7 @@ import { REPO_ROOT } from './lib/util/paths.ts';
 
 const USAGE = `usage: npm run fleet -- <command> [options]
 
-  add NAME --overlay OVERLAY --server URL --region REGION [--zone ZONE ...] [--description TEXT]
+  add NAME --overlay OVERLAY --server URL --region REGION [--zone ZONE ...] [--wave N] [--description TEXT]
       [--replicas N] [--storage-size SIZE] [--storage-class CLASS] [--cluster-domain DOMAIN]
       [--lb-annotation KEY=VALUE ...] [--tls-name NAME ...]
                  adds the cluster to clusters/inventory.yaml, writes clusters/NAME/ and the GitOps files
@@ -43,6 +44,7 @@ await runMain(async () => {
       server: { type: 'string' },
       region: { type: 'string' },
       zone: { type: 'string', multiple: true },
+      wave: { type: 'string' },
       description: { type: 'string' },
       replicas: { type: 'string' },
       'storage-size': { type: 'string' },
@@ -61,7 +63,7 @@ await runMain(async () => {
   const root = path.resolve(values.root ?? REPO_ROOT);
   const [command, ...rest] = positionals;
   const allowed: Record<string, readonly string[]> = {
-    add: ['overlay', 'server', 'region', 'zone', 'description', 'replicas', 'storage-size', 'storage-class', 'cluster-domain', 'lb-annotation', 'tls-name', 'root'],
+    add: ['overlay', 'server', 'region', 'zone', 'wave', 'description', 'replicas', 'storage-size', 'storage-class', 'cluster-domain', 'lb-annotation', 'tls-name', 'root'],
     generate: ['check', 'root'],
     report: ['format', 'root'],
   };
@@ -79,6 +81,7 @@ await runMain(async () => {
         return [a.slice(0, at), a.slice(at + 1)];
       }),
     );
+    if (values.wave !== undefined && !(/^\d+$/.test(values.wave) && Number(values.wave) >= 1 && Number(values.wave) <= MAX_WAVE)) throw new UsageError(`--wave ${values.wave}: expected a wave from 1 to ${MAX_WAVE}`, USAGE);
     const replicas = values.replicas === undefined ? undefined : Number(values.replicas);
     const settings: ClusterSettings = {
       ...(replicas !== undefined ? { replicas } : {}),
@@ -94,6 +97,7 @@ await runMain(async () => {
       server: values.server!,
       region: values.region!,
       ...(values.zone ? { zones: values.zone } : {}),
+      ...(values.wave !== undefined ? { wave: Number(values.wave) } : {}),
       ...(values.description ? { description: values.description } : {}),
     };
     for (const file of await addCluster(root, entry, settings)) process.stdout.write(`wrote   ${file}\n`);
