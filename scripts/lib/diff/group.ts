@@ -67,7 +67,7 @@ export interface FleetView {
   readonly own: ReadonlyMap<string, readonly ObjectChange[]>;
   /** Every warning once, with the targets it applies to; most targets first. */
   readonly warnings: readonly WarningGroup[];
-  /** The fleet's waves in rollout order, when its clusters have waves: which clusters of each change. */
+  /** The fleet's waves in rollout order, when its clusters are in two or more: which clusters of each change. */
   readonly waves: readonly WaveView[];
 }
 
@@ -100,8 +100,10 @@ export function byWave(targets: readonly OverlayDiff[]): OverlayDiff[] {
   return [...targets].sort((a, b) => (a.wave ?? Number.POSITIVE_INFINITY) - (b.wave ?? Number.POSITIVE_INFINITY) || naturalCompare(a.name, b.name) || naturalCompare(a.dir, b.dir));
 }
 
+/** One wave is no rollout order (a fleet whose inventory names no wave): then none, and no noise. */
 function wavesOf(targets: readonly OverlayDiff[]): WaveView[] {
   const numbers = [...new Set(targets.flatMap((t) => (t.wave === undefined ? [] : [t.wave])))].sort((a, b) => a - b);
+  if (numbers.length < 2) return [];
   return numbers.map((wave) => {
     const mine = targets.filter((t) => t.wave === wave);
     return { wave, targets: mine.map((t) => t.name), changing: mine.filter(isChanging).map((t) => t.name) };
