@@ -16,6 +16,7 @@ import { inventoryWaves } from '../scripts/lib/diff/run.ts';
 import type { DiffReport, OverlayDiff } from '../scripts/lib/diff/types.ts';
 import { listOverlays } from '../scripts/lib/model/overlays.ts';
 import { lastWave, wavesByName } from '../scripts/lib/model/waves.ts';
+import { branchOfWave, commitOfRevision, planPromotion } from '../scripts/lib/fleet/promote.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { configMap } from './helpers/objects.ts';
 import { useTempDirs } from './helpers/tmp.ts';
@@ -174,5 +175,47 @@ describe('npm run diff on a fleet with waves', () => {
     expect([...inventoryWaves('clusters:\n  - {name: a, wave: one}\n')]).toEqual([['a', 1]]);
     expect(inventoryWaves('clusters: [').size).toBe(0);
     expect(inventoryWaves(undefined).size).toBe(0);
+  });
+});
+
+describe('npm run fleet -- promote: the decision', () => {
+  const C1 = '1'.repeat(40);
+  const C2 = '2'.repeat(40);
+  const ready = (cluster: string, commit = C1) => ({ cluster, ready: true, message: 'Ready=True: Applied revision: main@sha1:...', commit });
+
+  it('moves wave N to the one commit every cluster of wave N-1 is Ready at', () => {
+    expect(planPromotion(2, [ready('a'), ready('b')], C2, false)).toEqual({ kind: 'promote', wave: 2, to: C1, from: C2 });
+    // The first promotion creates the branch.
+    expect(planPromotion(2, [ready('a')], undefined, false)).toEqual({ kind: 'promote', wave: 2, to: C1 });
+  });
+
+  it('refuses, naming each cluster of wave N-1 that is not Ready, with Flux\'s message', () => {
+    const plan = planPromotion(3, [ready('a'), { cluster: 'b', ready: false, message: 'Ready=False: health check failed after 2m0s: timeout waiting for: [StatefulSet/emqx-single-node/emqx status: \'InProgress\']', commit: C1 }, { cluster: 'c', ready: false, message: 'cannot read Kustomization flux-system/emqx-c through context c: context was not found' }], C2, false);
+    expect(plan.kind).toBe('refused');
+    expect(plan.kind === 'refused' && plan.reason).toBe(
+      '2 of 3 clusters of wave 2 are not Ready:\n' +
+        "  b: Ready=False: health check failed after 2m0s: timeout waiting for: [StatefulSet/emqx-single-node/emqx status: 'InProgress']\n" +
+        '  c: cannot read Kustomization flux-system/emqx-c through context c: context was not found\n' +
+        'Fix: let wave 2 become Ready (or fix what keeps it from it, and merge), then promote again. Wave 3 keeps running what it runs.',
+    );
+  });
+
+  it('refuses while wave N-1 runs several commits, and when there is nothing to promote', () => {
+    const mixed = planPromotion(2, [ready('a', C1), ready('b', C2)], undefined, false);
+    expect(mixed.kind === 'refused' && mixed.reason).toBe(`the clusters of wave 1 run 2 different commits:\n  ${C1.slice(0, 12)}: a\n  ${C2.slice(0, 12)}: b\nFix: wait until wave 1 runs one commit, then promote again.`);
+    const same = planPromotion(2, [ready('a')], C1, false);
+    expect(same.kind === 'refused' && same.reason).toBe(`nothing to promote: wave 2 (fleet/wave-2) already runs ${C1.slice(0, 12)}, what wave 1 runs.`);
+    const ahead = planPromotion(2, [ready('a')], C2, true);
+    expect(ahead.kind === 'refused' && ahead.reason).toMatch(/^nothing to promote: wave 2 \(fleet\/wave-2\) already runs 222222222222, which contains 111111111111/);
+    expect(planPromotion(2, [], undefined, false)).toEqual({ kind: 'refused', wave: 2, reason: 'wave 1 has no cluster.' });
+  });
+
+  it('reads the commit out of Flux\'s revision, and the branch each wave follows', () => {
+    expect(commitOfRevision(`main@sha1:${C1}`)).toBe(C1);
+    expect(commitOfRevision(`fleet/wave-2@sha1:${C2}`)).toBe(C2);
+    expect(commitOfRevision(`sha1:${C1}`)).toBe(C1);
+    expect(commitOfRevision('main@sha1:abc')).toBeUndefined();
+    expect(commitOfRevision(undefined)).toBeUndefined();
+    expect([branchOfWave(1, 'main'), branchOfWave(2, 'main'), branchOfWave(3, 'release')]).toEqual(['main', 'fleet/wave-2', 'fleet/wave-3']);
   });
 });
