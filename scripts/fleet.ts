@@ -7,8 +7,11 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './lib/cli/errors
 import { addCluster } from './lib/fleet/add.ts';
 import type { ClusterSettings } from './lib/fleet/cluster-dir.ts';
 import { describeFleetDrift, isUpToDate, planFleet } from './lib/fleet/generate.ts';
+import { MAX_WAVE, readInventory } from './lib/fleet/inventory.ts';
+import { findKubectl, promoteWave } from './lib/fleet/promote.ts';
+import { readRepositorySettings } from './lib/gitops/repository.ts';
 import { formatReport, fleetReport, REPORT_FORMATS, type ReportFormat } from './lib/fleet/report.ts';
-import { FLEET_GENERATE_COMMAND } from './lib/gitops/fleet.ts';
+import { FLEET_GENERATE_COMMAND, waveBranch } from './lib/gitops/fleet.ts';
 import { writeTree } from './lib/gitops/generated.ts';
 import { findKustomize } from './lib/tools/kustomize.ts';
 import { runMain } from './lib/cli/main.ts';
@@ -16,7 +19,7 @@ import { REPO_ROOT } from './lib/util/paths.ts';
 
 const USAGE = `usage: npm run fleet -- <command> [options]
 
-  add NAME --overlay OVERLAY --server URL --region REGION [--zone ZONE ...] [--description TEXT]
+  add NAME --overlay OVERLAY --server URL --region REGION [--zone ZONE ...] [--wave N] [--description TEXT]
       [--replicas N] [--storage-size SIZE] [--storage-class CLASS] [--cluster-domain DOMAIN]
       [--lb-annotation KEY=VALUE ...] [--tls-name NAME ...]
                  adds the cluster to clusters/inventory.yaml, writes clusters/NAME/ and the GitOps files
@@ -26,11 +29,21 @@ const USAGE = `usage: npm run fleet -- <command> [options]
   report [--format text|markdown|json]
                  per cluster, every rendered field that differs from its overlay's own render, and
                  clusters that would share a server or an identity
+  promote --wave N --kubeconfig FILE [--remote NAME]
+                 moves the branch wave N follows with Flux (fleet/wave-N) to the commit wave N-1
+                 runs, once every cluster of wave N-1 is Ready at it; each cluster is read through
+                 the context of FILE named after it; pushes to NAME (default origin)
 
   --root DIR     the repository to work on (default: this one)
 
 exit codes: 0 done and clean, 1 a problem in the inventory or the directories (or drift with
---check, or a shared identity in the report), 2 usage or tool error`;
+--check, a shared identity in the report, or a promotion refused: a cluster of the wave before
+not Ready, or nothing to promote), 2 usage or tool error`;
+
+/** A wave number as the command line gives it: 1 to MAX_WAVE. */
+function isWave(text: string): boolean {
+  return /^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= MAX_WAVE;
+}
 
 await runMain(async () => {
   const { values, positionals } = parseCommandLine(
@@ -43,6 +56,9 @@ await runMain(async () => {
       server: { type: 'string' },
       region: { type: 'string' },
       zone: { type: 'string', multiple: true },
+      wave: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      remote: { type: 'string' },
       description: { type: 'string' },
       replicas: { type: 'string' },
       'storage-size': { type: 'string' },
@@ -61,9 +77,10 @@ await runMain(async () => {
   const root = path.resolve(values.root ?? REPO_ROOT);
   const [command, ...rest] = positionals;
   const allowed: Record<string, readonly string[]> = {
-    add: ['overlay', 'server', 'region', 'zone', 'description', 'replicas', 'storage-size', 'storage-class', 'cluster-domain', 'lb-annotation', 'tls-name', 'root'],
+    add: ['overlay', 'server', 'region', 'zone', 'wave', 'description', 'replicas', 'storage-size', 'storage-class', 'cluster-domain', 'lb-annotation', 'tls-name', 'root'],
     generate: ['check', 'root'],
     report: ['format', 'root'],
+    promote: ['wave', 'kubeconfig', 'remote', 'root'],
   };
   if (!command || !(command in allowed)) throw new UsageError(command ? `unknown command ${command}` : 'no command given', USAGE);
   const stray = Object.keys(values).filter((k) => k !== 'help' && !allowed[command]!.includes(k));
@@ -79,6 +96,7 @@ await runMain(async () => {
         return [a.slice(0, at), a.slice(at + 1)];
       }),
     );
+    if (values.wave !== undefined && !isWave(values.wave)) throw new UsageError(`--wave ${values.wave}: expected a wave from 1 to ${MAX_WAVE}`, USAGE);
     const replicas = values.replicas === undefined ? undefined : Number(values.replicas);
     const settings: ClusterSettings = {
       ...(replicas !== undefined ? { replicas } : {}),
@@ -94,6 +112,7 @@ await runMain(async () => {
       server: values.server!,
       region: values.region!,
       ...(values.zone ? { zones: values.zone } : {}),
+      ...(values.wave !== undefined ? { wave: Number(values.wave) } : {}),
       ...(values.description ? { description: values.description } : {}),
     };
     for (const file of await addCluster(root, entry, settings)) process.stdout.write(`wrote   ${file}\n`);
@@ -101,6 +120,19 @@ await runMain(async () => {
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`, USAGE);
   if (command === 'generate') return generate(root, values.check === true);
+  if (command === 'promote') {
+    if (values.wave === undefined || !isWave(values.wave)) throw new UsageError(`promote needs --wave N, from 2 to ${MAX_WAVE}${values.wave === undefined ? '' : ` (not ${values.wave})`}`, USAGE);
+    if (!values.kubeconfig) throw new UsageError('promote needs --kubeconfig FILE: one context per cluster of the wave before, named as the cluster', USAGE);
+    const wave = Number(values.wave);
+    const { clusters } = readInventory({ root });
+    const { revision } = readRepositorySettings(root);
+    const last = Math.max(1, ...clusters.map((c) => c.wave));
+    if (wave === 1) throw new UsageError(`wave 1 follows ${revision} itself (gitops/repository/repository.env): a merge reaches it with nothing to promote`, USAGE);
+    if (wave > last) throw new UsageError(`--wave ${wave}: the inventory's last wave is ${last}`, USAGE);
+    const plan = await promoteWave({ repo: root, remote: values.remote ?? 'origin', branch: revision, wave, clusters, kubeconfig: path.resolve(values.kubeconfig), kubectlBin: await findKubectl(), log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(`promoted wave ${wave}: ${waveBranch(wave)} ${plan.from ? `${plan.from.slice(0, 12)} -> ` : '(new) '}${plan.to.slice(0, 12)}, what wave ${wave - 1} runs\n`);
+    return EXIT_OK;
+  }
 
   const format: ReportFormat = formatOption(values.format, REPORT_FORMATS, USAGE);
   const report = await fleetReport(root, await findKustomize());

@@ -57,7 +57,7 @@ describeWithControlPlane(
       'bootstraps, rolls a setting, survives a volumeClaimTemplates change and prunes a removed overlay',
       async () => {
         const { run: report } = await e2e<FluxRun>('flux');
-        expect(report.stages).toHaveLength(7);
+        expect(report.stages).toHaveLength(8);
 
         // 3. Bootstrap: every overlay's Kustomization (and emqx-gitops) applied the pushed commit.
         expect(report.bootstrap.kustomizations.map((k) => k.name).sort()).toEqual(['emqx-gitops', ...report.overlays.map((o) => `emqx-${o}`)].sort());
@@ -116,6 +116,34 @@ describeWithControlPlane(
         expect(report.removal.pruned.some((id) => id.startsWith(`${ns}_emqx-env-`) && id.endsWith('__ConfigMap'))).toBe(true);
         expect(report.removal.kept).toEqual(expect.arrayContaining([`Namespace ${ns}`, `Secret ${ns}/emqx-secrets`]));
         expect(report.removal.kept.filter((k) => k.startsWith('PersistentVolumeClaim ')).length).toBe(3);
+
+        // 7. Waves on two more clusters, each with its own Flux from its folder: wave 1 follows
+        // main, wave 2 its own branch, which only `npm run fleet -- promote --wave 2` moves.
+        const w = report.waves;
+        const [wave1, wave2] = w.bootstrap as [typeof w.bootstrap[number], typeof w.bootstrap[number]];
+        expect([wave1.wave, wave1.branch, wave2.wave, wave2.branch]).toEqual([1, 'main', 2, 'fleet/wave-2']);
+        for (const c of w.bootstrap) expect(c.ready, c.cluster).toBe(true);
+        expect(wave2.applied).toBe(wave1.applied);
+        // A change reaches wave 1 and not wave 2, although wave 2's Flux was asked to reconcile.
+        expect(w.change.wave1).toMatchObject({ applied: w.change.commit, ready: true });
+        expect(w.change.wave2).toMatchObject({ applied: wave2.applied, ready: true });
+        expect(w.change.wave1ConfigMaps).not.toEqual(w.change.wave2ConfigMaps);
+        // Promotion moves fleet/wave-2 to what wave 1 runs; wave 2 then runs it; again: nothing to promote (exit 1).
+        expect(w.promotion.output).toMatch(new RegExp(`^promoted wave 2: fleet/wave-2 ${wave2.applied.slice(0, 12)} -> ${w.change.commit.slice(0, 12)}, what wave 1 runs$`));
+        expect(w.promotion.branchAfter).toBe(w.change.commit);
+        expect(w.promotion.wave2).toMatchObject({ applied: w.change.commit, ready: true });
+        expect(w.promotion.again.exitCode).toBe(1);
+        expect(w.promotion.again.stderr).toContain(`cannot promote wave 2: nothing to promote: wave 2 (fleet/wave-2) already runs ${w.change.commit.slice(0, 12)}, what wave 1 runs.`);
+        // A change that leaves wave 1 unhealthy holds the rollout: promote refuses, naming the
+        // wave 1 cluster; the branch and wave 2 (commit and pods) are untouched.
+        expect(w.unhealthy.wave1.lastAttempted).toBe(w.unhealthy.commit);
+        expect(w.unhealthy.wave1.ready).not.toMatch(/^True/);
+        expect(w.unhealthy.refusal.exitCode).toBe(1);
+        expect(w.unhealthy.refusal.stderr).toContain('cannot promote wave 2: 1 of 1 clusters of wave 1 is not Ready:');
+        expect(w.unhealthy.refusal.stderr).toContain(`  ${wave1.cluster}: Ready=`);
+        expect(w.unhealthy.branchAfter).toBe(w.change.commit);
+        expect(w.unhealthy.wave2).toMatchObject({ applied: w.change.commit, ready: true });
+        expect(w.unhealthy.wave2SamePods).toBe(true);
       },
       10 * 60_000,
     );

@@ -47,7 +47,7 @@ describe('the inventory check (each bad input: the entry, the field, the fix, ex
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ kind: 'unknown-field', entry: 'site-b' });
     expect(problems[0]!.message).toBe(
-      'clusters/inventory.yaml:12: cluster "site-b": unknown field "replica". Fix: remove it or correct its spelling; an entry has name, overlay, server, region, zones, description. ' +
+      'clusters/inventory.yaml:12: cluster "site-b": unknown field "replica". Fix: remove it or correct its spelling; an entry has name, overlay, server, region, zones, wave, description. ' +
         "A cluster's own settings (replicas, storage, domain, ...) go into its directory, clusters/<name>/kustomization.yaml.",
     );
   });
@@ -278,10 +278,11 @@ describe('npm run fleet -- report', () => {
     expect(report.deviations).toContainEqual({ cluster: 'eu-west', overlay: 'production', object: 'StatefulSet/emqx', field: '/spec/replicas', from: '3', to: '5' });
     expect(report.clusters.find((c) => c.name === 'depot-gdansk')!.deviations).toBe(0);
     const text = formatReport(report, 'text');
-    expect(text).toMatch(/^factory-stuttgart +single-node +StatefulSet\/emqx +\/spec\/volumeClaimTemplates\/0\/spec\/resources\/requests\/storage +\(absent\) +20Gi$/m);
-    expect(text).toMatch(/^depot-gdansk +single-node +\(same as the overlay\)$/m);
+    expect(text).toMatch(/^2 +factory-stuttgart +single-node +StatefulSet\/emqx +\/spec\/volumeClaimTemplates\/0\/spec\/resources\/requests\/storage +\(absent\) +20Gi$/m);
+    expect(text).toMatch(/^2 +depot-gdansk +single-node +\(same as the overlay\)$/m);
+    expect(report.clusters.find((c) => c.name === 'store-0012')!.wave).toBe(1);
     const md = formatReport(report, 'markdown');
-    expect(md).toContain('| eu-west | production | `StatefulSet/emqx` | `/spec/replicas` | `3` | `5` |');
+    expect(md).toContain('| 3 | eu-west | production | `StatefulSet/emqx` | `/spec/replicas` | `3` | `5` |');
   });
 
   it('flags a duplicate server in the inventory, naming both clusters, exit 1', { timeout: TIMEOUT }, async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applicationsFor, applicationsFromList, directoryPattern, expandGoTemplate, kindsNotAllowed, type GeneratedApplication } from '../scripts/lib/gitops/argocd.ts';
 import { readInventory } from '../scripts/lib/fleet/inventory.ts';
-import { FLEET_GENERATE_COMMAND, fluxEntryPath, readWhitelists } from '../scripts/lib/gitops/fleet.ts';
+import { FLEET_GENERATE_COMMAND, fluxEntryPath, readWhitelists, WAVE_LABEL, waveBranch } from '../scripts/lib/gitops/fleet.ts';
 import { FLUX_GENERATE_COMMAND, fluxFilesFor, namespaceLabels, overlayNamespace } from '../scripts/lib/gitops/flux.ts';
 import { findKubeconform, validateManifests } from '../scripts/lib/tools/kubeconform.ts';
 import { findKustomize, kustomizeBuild } from '../scripts/lib/tools/kustomize.ts';
@@ -377,9 +377,12 @@ describe('the repository URL and revision live in one place', () => {
     expect([fleetSet.template.spec.source.repoURL, fleetSet.template.spec.source.targetRevision]).toEqual(['ssh://git@git.example.org/team/emqx.git', 'release']);
     for (const p of find(fleetArgo, 'AppProject')) expect(specOf(p).sourceRepos, p.metadata.name).toEqual(['ssh://git@git.example.org/team/emqx.git']);
     expect(specOf(only(fleetArgo, 'Application', 'emqx-fleet-gitops')).source).toMatchObject({ repoURL: 'ssh://git@git.example.org/team/emqx.git', targetRevision: 'release' });
-    const [first] = readInventory().clusters;
-    const clusterFlux = await build(path.join(dir, fluxEntryPath(first!.name)));
+    // Wave 1 follows the branch itself; a later wave its own branch, from the same URL.
+    const canary = readInventory().clusters.find((c) => c.wave === 1)!;
+    const clusterFlux = await build(path.join(dir, fluxEntryPath(canary.name)));
     expect(specOf(only(clusterFlux, 'GitRepository', 'emqx'))).toMatchObject({ url: 'ssh://git@git.example.org/team/emqx.git', ref: { branch: 'release' } });
+    const later = readInventory().clusters.find((c) => c.wave > 1)!;
+    expect(specOf(only(await build(path.join(dir, fluxEntryPath(later.name))), 'GitRepository', 'emqx'))).toMatchObject({ url: 'ssh://git@git.example.org/team/emqx.git', ref: { branch: waveBranch(later.wave) } });
   });
 });
 
@@ -437,6 +440,19 @@ describe('fleet: gitops/argocd/fleet and gitops/flux/clusters/<name> deploy exac
     expect(spec.template.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 
+  it('Argo CD: rolls out by wave: one RollingSync step per wave in order, selecting the wave label each Application carries', () => {
+    const spec = specOf(appset());
+    const waves = [...new Set(clusters.map((c) => c.wave))].sort((a, b) => a - b);
+    expect(waves.length).toBeGreaterThan(1);
+    expect(spec.strategy.type).toBe('RollingSync');
+    expect(spec.strategy.rollingSync.steps).toEqual(waves.map((w) => ({ matchExpressions: [{ key: WAVE_LABEL, operator: 'In', values: [String(w)] }], maxUpdate: '100%' })));
+    // Each Application is selected by exactly the step of its cluster's wave.
+    for (const app of applicationsFromList(appset())) {
+      const cluster = clusters.find((c) => `emqx-${c.name}` === app.name)!;
+      expect((app.metadata.labels as Record<string, string>)[WAVE_LABEL], app.name).toBe(String(cluster.wave));
+    }
+  });
+
   it('Argo CD: the AppProject allows exactly the inventory\'s destinations, this repository, and the kinds of gitops/argocd/appproject.yaml', () => {
     const project = only(fleetArgo, 'AppProject', 'emqx-fleet');
     const spec = specOf(project);
@@ -464,7 +480,8 @@ describe('fleet: gitops/argocd/fleet and gitops/flux/clusters/<name> deploy exac
     for (const c of clusters) {
       const objects = fleetFlux.get(c.name)!;
       expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), c.name).toEqual(['GitRepository/emqx', `Kustomization/emqx-${c.name}`, 'Kustomization/emqx-fleet-gitops', `Namespace/${c.namespace}`].sort());
-      expect(specOf(only(objects, 'GitRepository', 'emqx'))).toMatchObject({ url, ref: { branch: revision } });
+      // Wave 1 follows the repository's branch; wave N > 1 the branch promote moves (fleet/wave-N).
+      expect(specOf(only(objects, 'GitRepository', 'emqx')), c.name).toMatchObject({ url, ref: { branch: c.wave === 1 ? revision : waveBranch(c.wave) } });
       expect(specOf(only(objects, 'Kustomization', `emqx-${c.name}`)), c.name).toMatchObject({
         path: `./clusters/${c.name}`,
         targetNamespace: c.namespace,

@@ -3,7 +3,7 @@
 // target for what only it has. GitHub rejects a comment over 65,536 characters, so object diffs
 // are cut whole, in order, once the budget is spent; the comment says what was left out and where
 // the full diff is.
-import { groupReport, isChanging, leavesInventory, listTargets, sameIn, sharedView, type FleetView, type WarningGroup } from './group.ts';
+import { byWave, groupReport, isChanging, leavesInventory, listTargets, rolloutSentence, sameIn, sharedView, type FleetView, type WarningGroup } from './group.ts';
 import { describeId } from './objects.ts';
 import { countChanges, type DiffReport, type DiffWarning, type ObjectChange, type OverlayDiff } from './types.ts';
 
@@ -82,16 +82,21 @@ const TABLE_ROWS = 20;
 /** Names listed per group before "and N more". */
 const MAX_NAMES = 100;
 
+/** A fleet with waves lists its clusters wave by wave, in the order a change reaches them. */
 function summaryTable(view: FleetView): string {
+  const withWaves = view.waves.length > 0;
   const cells = (o: OverlayDiff) => {
     const c = countChanges(o);
-    return `${statusCell(o)} | ${c.added} | ${c.removed} | ${c.changed} | ${o.warnings.length ? `⚠️ ${o.warnings.length}` : '0'}`;
+    return `${withWaves ? `${o.wave ?? ''} | ` : ''}${statusCell(o)} | ${c.added} | ${c.removed} | ${c.changed} | ${o.warnings.length ? `⚠️ ${o.warnings.length}` : '0'}`;
   };
   const first = view.noun === 'clusters' ? 'Cluster' : view.noun === 'overlays' ? 'Overlay' : 'Target';
-  const header = [`| ${first} | Status | Added | Removed | Changed | Warnings |`, '|---|---|---:|---:|---:|---:|'];
-  if (view.targets.length <= TABLE_ROWS) return [...header, ...view.targets.map((o) => `| ${escapeCell(o.name)} | ${cells(o)} |`)].join('\n');
+  const header = withWaves
+    ? [`| ${first} | Wave | Status | Added | Removed | Changed | Warnings |`, '|---|---:|---|---:|---:|---:|---:|']
+    : [`| ${first} | Status | Added | Removed | Changed | Warnings |`, '|---|---|---:|---:|---:|---:|'];
+  const targets = byWave(view.targets);
+  if (targets.length <= TABLE_ROWS) return [...header, ...targets.map((o) => `| ${escapeCell(o.name)} | ${cells(o)} |`)].join('\n');
   const rows = new Map<string, string[]>();
-  for (const o of view.targets) rows.set(cells(o), [...(rows.get(cells(o)) ?? []), o.name]);
+  for (const o of targets) rows.set(cells(o), [...(rows.get(cells(o)) ?? []), o.name]);
   const lines = [...rows.entries()].map(([row, names]) => `| ${escapeCell(names.length > 1 ? `${listTargets(names, Number.NaN, MAX_NAMES)} (${names.length})` : names[0]!)} | ${row} |`);
   return [...header, ...lines].join('\n');
 }
@@ -188,7 +193,8 @@ function targetSection(o: OverlayDiff, view: FleetView, budget: Budget): string 
 }
 
 function render(report: DiffReport, view: FleetView, objectBudget: number, hint: string, maxWarnings: number): { text: string; omitted: number } {
-  const parts = [header(report), summaryLine(view), summaryTable(view)];
+  const rollout = rolloutSentence(view);
+  const parts = [header(report), rollout ? `${summaryLine(view)} ${rollout}` : summaryLine(view), summaryTable(view)];
   if (view.warnings.length > 0) {
     const shown = view.warnings.slice(0, maxWarnings).map((g) => warningGroupLine(g, view));
     if (view.warnings.length > maxWarnings) shown.push(`- … and ${view.warnings.length - maxWarnings} more warnings: ${hint}.`);
@@ -199,7 +205,16 @@ function render(report: DiffReport, view: FleetView, objectBudget: number, hint:
   const budget: Budget = { remaining: objectBudget, omitted: [], omittedTargets: [] };
   const shared = sharedSection(view, budget);
   if (shared) parts.push(shared);
-  const sections = view.targets.map((o) => targetSection(o, view, budget)).filter((s): s is string => s !== undefined);
+  // Wave by wave, under a heading per wave, when the fleet has waves.
+  const sections: string[] = [];
+  let wave: number | undefined;
+  for (const o of byWave(view.targets)) {
+    const section = targetSection(o, view, budget);
+    if (section === undefined) continue;
+    if (view.waves.length > 0 && o.wave !== wave) sections.push(o.wave === undefined ? '#### Not in a wave' : `#### Wave ${o.wave}`);
+    wave = o.wave;
+    sections.push(section);
+  }
   const singular = view.noun === 'clusters' ? 'cluster' : view.noun === 'overlays' ? 'overlay' : 'target';
   if (sections.length > 0) parts.push(`### Changes by ${singular}\n\n${sections.join('\n\n')}`);
   else if (!shared) parts.push(`No ${singular} renders differently.`);
@@ -226,6 +241,7 @@ export function formatMarkdown(report: DiffReport, options: MarkdownOptions = {}
     objectBudget = Math.max(0, objectBudget - (text.length - limit) - 512);
     if (objectBudget === 0) maxWarnings = Math.max(5, Math.floor(maxWarnings / 2));
   }
-  const fallback = `${header(report)}\n\n${summaryLine(view)}\n\nThe diff is too large for a comment: ${hint}.\n`;
+  const rollout = rolloutSentence(view);
+  const fallback = `${header(report)}\n\n${summaryLine(view)}${rollout ? ` ${rollout}` : ''}\n\nThe diff is too large for a comment: ${hint}.\n`;
   return fallback;
 }

@@ -1,7 +1,7 @@
 // For a terminal: what `npm run diff` prints by default. Targets in natural order; a change or
 // warning that several targets share is printed once with the list of them (see group.ts).
 import { summarizePaths } from './format-markdown.ts';
-import { groupReport, isChanging, listTargets, sameIn, sharedView } from './group.ts';
+import { byWave, groupReport, isChanging, listTargets, rolloutSentence, sameIn, sharedView } from './group.ts';
 import { describeId } from './objects.ts';
 import { countChanges, type DiffReport, type ObjectChange } from './types.ts';
 
@@ -16,11 +16,16 @@ export function formatText(report: DiffReport): string {
   const total = view.targets.length;
   const out: string[] = [];
   const head = report.head.commit ? `${report.head.ref} (${report.head.commit.slice(0, 12)})` : report.head.ref;
-  out.push(`base ${report.base.ref} (${report.base.commit.slice(0, 12)}) -> head ${head}`, `${view.changing.length} of ${total} ${view.noun} change`, '');
-  for (const o of view.targets) {
+  out.push(`base ${report.base.ref} (${report.base.commit.slice(0, 12)}) -> head ${head}`, `${view.changing.length} of ${total} ${view.noun} change`);
+  const rollout = rolloutSentence(view);
+  if (rollout) out.push(rollout);
+  out.push('');
+  // A fleet with waves: wave by wave, the order a change reaches the clusters.
+  for (const o of view.waves.length > 0 ? byWave(view.targets) : view.targets) {
     const c = countChanges(o);
     const status = o.status === 'unchanged' && o.notRendered ? 'unchanged (inputs not modified)' : o.status;
-    out.push(`${o.name.padEnd(32)} ${status.padEnd(32)} +${c.added} -${c.removed} ~${c.changed}  warnings: ${o.warnings.length}`);
+    const wave = view.waves.length > 0 ? `${o.wave === undefined ? '' : `wave ${o.wave}`}`.padEnd(8) : '';
+    out.push(`${wave}${o.name.padEnd(32)} ${status.padEnd(32)} +${c.added} -${c.removed} ~${c.changed}  warnings: ${o.warnings.length}`);
   }
   const warningCount = view.targets.reduce((n, o) => n + o.warnings.length, 0);
   if (warningCount > 0) {

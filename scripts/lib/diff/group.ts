@@ -67,6 +67,47 @@ export interface FleetView {
   readonly own: ReadonlyMap<string, readonly ObjectChange[]>;
   /** Every warning once, with the targets it applies to; most targets first. */
   readonly warnings: readonly WarningGroup[];
+  /** The fleet's waves in rollout order, when its clusters are in two or more: which clusters of each change. */
+  readonly waves: readonly WaveView[];
+}
+
+export interface WaveView {
+  readonly wave: number;
+  /** Every target of the wave, in natural order. */
+  readonly targets: readonly string[];
+  /** The targets of the wave that change. */
+  readonly changing: readonly string[];
+}
+
+/**
+ * Which waves a change reaches, first one first, as a sentence: `reaches wave 1 first (store-0012),
+ * then wave 2 (11 of 11 clusters)`. When the first wave is left out, the canary sees nothing
+ * before the later waves do, and the sentence says so. Undefined when no cluster with a wave changes.
+ */
+export function rolloutSentence(view: FleetView): string | undefined {
+  const reached = view.waves.filter((w) => w.changing.length > 0);
+  if (reached.length === 0) return undefined;
+  const part = (w: WaveView) => `wave ${w.wave} (${w.changing.length <= 3 ? w.changing.join(', ') : `${w.changing.length} of ${w.targets.length} clusters`})`;
+  const [first, ...later] = reached;
+  let sentence = `This change reaches ${part(first!)} first${later.length > 0 ? `, then ${later.map(part).join(', then ')}` : ''}.`;
+  const skipped = view.waves.filter((w) => w.wave < first!.wave);
+  if (skipped.length > 0) sentence += ` No cluster of ${skipped.map((w) => `wave ${w.wave}`).join(' or ')} changes: no earlier wave tries it before wave ${first!.wave}.`;
+  return sentence;
+}
+
+/** Targets in rollout order: by wave (targets without one, overlays, last), then as sortTargets. */
+export function byWave(targets: readonly OverlayDiff[]): OverlayDiff[] {
+  return [...targets].sort((a, b) => (a.wave ?? Number.POSITIVE_INFINITY) - (b.wave ?? Number.POSITIVE_INFINITY) || naturalCompare(a.name, b.name) || naturalCompare(a.dir, b.dir));
+}
+
+/** One wave is no rollout order (a fleet whose inventory names no wave): then none, and no noise. */
+function wavesOf(targets: readonly OverlayDiff[]): WaveView[] {
+  const numbers = [...new Set(targets.flatMap((t) => (t.wave === undefined ? [] : [t.wave])))].sort((a, b) => a - b);
+  if (numbers.length < 2) return [];
+  return numbers.map((wave) => {
+    const mine = targets.filter((t) => t.wave === wave);
+    return { wave, targets: mine.map((t) => t.name), changing: mine.filter(isChanging).map((t) => t.name) };
+  });
 }
 
 /** Whether the target does anything to its cluster: renders differently, fails, or goes away (leaves the inventory). */
@@ -127,7 +168,7 @@ export function groupReport(report: DiffReport): FleetView {
   // Stable: groups keep the order of their first target, larger groups first.
   const warnings = [...warningsByKey.values()].map((w, i) => ({ ...w, i })).sort((a, b) => b.targets.length - a.targets.length || a.i - b.i).map(({ warning, targets: ts }) => ({ warning, targets: ts }));
 
-  return { noun: targetNoun(targets), targets, changing: targets.filter(isChanging).map((t) => t.name), shared, own, warnings };
+  return { noun: targetNoun(targets), targets, changing: targets.filter(isChanging).map((t) => t.name), shared, own, warnings, waves: wavesOf(targets) };
 }
 
 /** `site-1, site-2, site-3`, or all of them; at most `max` names, then how many more. */

@@ -5,6 +5,7 @@ import { DEFAULT_CONCURRENCY } from '../util/concurrency.ts';
 import { EXIT_USAGE, UserError } from '../cli/errors.ts';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { wavesByName } from '../model/waves.ts';
 import { changedPaths, hasKustomizationAt, ignoredPaths, kustomizationDirsAt, mergeBase, repositoryRoot, resolveCommit, showFile, withWorktree } from '../tools/git.ts';
 import type { Kustomize } from '../tools/kustomize.ts';
 import { kustomizationFileIn, listOverlays, type Overlay } from '../model/overlays.ts';
@@ -49,21 +50,39 @@ const CLUSTERS = 'clusters';
 const INVENTORY = `${CLUSTERS}/inventory.yaml`;
 
 /**
- * The cluster names of an inventory text (`clusters: [{name: ...}]`), tolerantly: the fleet
- * command checks the file; here a broken or missing one only means no cluster was removed.
+ * The clusters of an inventory text (`clusters: [{name: ..., wave: ...}]`) with their waves,
+ * tolerantly: the fleet command checks the file; here a broken or missing one only means no
+ * cluster was removed and none has a wave. A wave that is not a whole number counts as none.
  */
-export function inventoryNames(text: string | undefined): Set<string> {
+export function inventoryWaves(text: string | undefined): Map<string, number> {
   try {
     const data = text === undefined ? undefined : (parse(text) as { clusters?: unknown } | null);
     const entries = Array.isArray(data?.clusters) ? data.clusters : [];
-    return new Set(entries.flatMap((e: unknown) => (e !== null && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string' ? [(e as { name: string }).name] : [])));
+    return wavesByName(
+      entries.flatMap((e: unknown) => {
+        if (e === null || typeof e !== 'object' || typeof (e as { name?: unknown }).name !== 'string') return [];
+        const { name, wave } = e as { name: string; wave?: unknown };
+        return [Number.isInteger(wave) && (wave as number) >= 1 ? { name, wave: wave as number } : { name }];
+      }),
+    );
   } catch {
-    return new Set();
+    return new Map();
   }
 }
 
-/** Clusters listed in the base inventory and not in the head's, by their directory (`clusters/<name>`). */
-async function removedFromInventory(repo: string, baseCommit: string, headCommit: string | undefined): Promise<Set<string>> {
+/** The cluster names of an inventory text, as inventoryWaves reads them. */
+export function inventoryNames(text: string | undefined): Set<string> {
+  return new Set(inventoryWaves(text).keys());
+}
+
+interface InventorySides {
+  /** Clusters listed in the base inventory and not in the head's, by their directory (`clusters/<name>`). */
+  readonly leaving: Set<string>;
+  /** Each cluster directory's wave: the head's, or the base's for a cluster the head no longer lists. */
+  readonly waves: Map<string, number>;
+}
+
+async function inventorySides(repo: string, baseCommit: string, headCommit: string | undefined): Promise<InventorySides> {
   const at = async (commit: string | undefined) => {
     try {
       return commit ? await showFile(repo, commit, INVENTORY) : await readFile(path.join(repo, INVENTORY), 'utf8');
@@ -71,8 +90,10 @@ async function removedFromInventory(repo: string, baseCommit: string, headCommit
       return undefined;
     }
   };
-  const [base, head] = await Promise.all([at(baseCommit), at(headCommit)]).then(([b, h]) => [inventoryNames(b), inventoryNames(h)]);
-  return new Set([...base!].filter((name) => !head!.has(name)).map((name) => `${CLUSTERS}/${name}`));
+  const [base, head] = await Promise.all([at(baseCommit), at(headCommit)]).then(([b, h]) => [inventoryWaves(b), inventoryWaves(h)]);
+  const waves = new Map<string, number>();
+  for (const [name, wave] of [...base!, ...head!]) waves.set(`${CLUSTERS}/${name}`, wave);
+  return { leaving: new Set([...base!.keys()].filter((name) => !head!.has(name)).map((name) => `${CLUSTERS}/${name}`)), waves };
 }
 
 function toPosix(p: string): string {
@@ -128,7 +149,7 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffReport> {
 
   return withOptionalWorktree(repo, headCommit, async (headWorktree) => {
     const headTree = headWorktree ?? repo;
-    const leaving = await removedFromInventory(repo, baseCommit, headCommit);
+    const { leaving, waves } = await inventorySides(repo, baseCommit, headCommit);
     // Targets by their directory's name, unless two share it (overlays/x and clusters/x): then by path.
     const basenames = selected.map(({ rel }) => path.posix.basename(rel));
     const plans: Plan[] = selected.map(({ rel, inBase, inHead }, i) => {
@@ -140,7 +161,8 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffReport> {
     });
     plans.sort((a, b) => naturalCompare(a.name, b.name) || naturalCompare(a.rel, b.rel));
     const needBase = plans.some((p) => p.inBase && !p.skip);
-    const overlays = await withOptionalWorktree(repo, needBase ? baseCommit : undefined, (baseTree) => renderBoth(options, plans, headTree, baseTree));
+    const rendered = await withOptionalWorktree(repo, needBase ? baseCommit : undefined, (baseTree) => renderBoth(options, plans, headTree, baseTree));
+    const overlays = rendered.map((o) => (waves.has(o.dir) ? { ...o, wave: waves.get(o.dir)! } : o));
     return {
       base: { ref: options.mergeBase ? `merge-base(${options.base}, ${options.head ?? 'HEAD'})` : options.base, commit: baseCommit },
       head: headCommit ? { ref: options.head!, commit: headCommit } : { ref: 'working tree' },

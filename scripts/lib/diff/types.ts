@@ -52,6 +52,8 @@ export interface OverlayDiff {
   readonly failures: ReadonlyArray<{ readonly side: 'base' | 'head'; readonly message: string }>;
   /** Set when the target goes away (its directory deleted, or its cluster removed from the inventory): what the controller prunes. */
   readonly prune?: PruneSummary;
+  /** A fleet cluster's wave (clusters/inventory.yaml, the head's; the base's for a cluster leaving it). */
+  readonly wave?: number;
 }
 
 /** What a controller deletes on a cluster when the directory it syncs goes away, and what survives. */

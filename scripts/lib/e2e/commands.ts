@@ -1,5 +1,6 @@
 // The repository's own commands, run on the e2e's working clone as a user runs them: `npm run diff`
-// (scripts/run.mjs diff, the entry point npm runs, with its JSON report) and `npm run gitops:flux`.
+// (scripts/run.mjs diff, the entry point npm runs, with its JSON report), `npm run gitops:flux`
+// and `npm run fleet -- generate|promote`.
 // Subprocesses rather than library calls: the e2e checks the commands, and the features stay apart.
 import path from 'node:path';
 import { $ } from 'zx/core';
@@ -34,4 +35,16 @@ export async function regenerateFleetFiles(repo: string): Promise<string[]> {
   const out = await $({ quiet: true, nothrow: true, cwd: REPO_ROOT, timeout: 120_000 })`node --import tsx ${path.join(REPO_ROOT, 'scripts', 'fleet.ts')} generate --root ${repo}`;
   if (out.exitCode !== 0) throw new ToolError(`npm run fleet -- generate --root ${repo} failed (exit ${out.exitCode}):\n${out.stderr.trim()}${out.stdout.trim()}`);
   return out.stdout.trim().split('\n').filter(Boolean);
+}
+
+export interface CommandResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `npm run fleet -- promote --wave N --kubeconfig FILE --remote R --root DIR`, as a user runs it; refusals are results, not errors. */
+export async function promoteWave(repo: string, wave: number, kubeconfig: string, remote: string): Promise<CommandResult> {
+  const out = await $({ quiet: true, nothrow: true, cwd: REPO_ROOT, timeout: 180_000 })`node --import tsx ${path.join(REPO_ROOT, 'scripts', 'fleet.ts')} promote --wave ${wave} --kubeconfig ${kubeconfig} --remote ${remote} --root ${repo}`;
+  return { exitCode: out.exitCode ?? -1, stdout: out.stdout, stderr: out.stderr };
 }

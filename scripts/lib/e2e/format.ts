@@ -66,8 +66,19 @@ function formatFluxRun(r: FluxRun): string {
   out.push(`  pruned by Flux: ${r.removal.pruned.map(describeEntry).join(', ')}`);
   if (r.removal.notPruned.length > 0) out.push(`  not checked: ${r.removal.notPruned.join(', ')}`);
   out.push(`  kept: ${r.removal.kept.join(', ')}`);
+  const w = r.waves;
+  const at = (c: { cluster: string; wave: number; branch: string; applied: string; ready: boolean }) => `${c.cluster} (wave ${c.wave}, ${c.branch}) at ${c.applied.slice(0, 12)}${c.ready ? ', Ready' : ', NOT Ready'}`;
+  out.push(`waves: ${w.bootstrap.map(at).join('; ')}`);
+  out.push(`  change (${w.change.commit.slice(0, 12)}): ${at(w.change.wave1)}; ${at(w.change.wave2)}`);
+  out.push(`  promote --wave 2: ${w.promotion.output}; then ${at(w.promotion.wave2)}; again: exit ${w.promotion.again.exitCode}, ${firstLine(w.promotion.again.stderr)}`);
+  out.push(`  unhealthy change (${w.unhealthy.commit.slice(0, 12)}): wave 1 Ready=${w.unhealthy.wave1.ready.slice(0, 120)}`);
+  out.push(`  promote --wave 2: exit ${w.unhealthy.refusal.exitCode}, ${firstLine(w.unhealthy.refusal.stderr)}; ${at(w.unhealthy.wave2)}, same pods ${w.unhealthy.wave2SamePods ? 'yes' : 'NO'}`);
   out.push(...formatStages(r.stages));
   return `${out.join('\n')}\n`;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n').find((l) => !l.startsWith('wave ')) ?? '';
 }
 
 /** `emqx-x_emqx_apps_StatefulSet` -> `StatefulSet emqx-x/emqx`. */

@@ -12,6 +12,8 @@ import { ToolError } from '../cli/errors.ts';
 
 export const E2E_BRANCH = 'main';
 export const BARE_NAME = 'emqx-gitops.git';
+/** The working clone's name for the bare repository (what `npm run fleet -- promote --remote` is given). */
+export const E2E_REMOTE = 'e2e';
 
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'emqx-gitops e2e',
@@ -39,6 +41,10 @@ export interface TestRepository {
   readonly commit: (message: string) => Promise<string>;
   /** Pushes the working clone's HEAD to `main` of the bare repository; returns the commit. */
   readonly push: () => Promise<string>;
+  /** Points `branch` of the bare repository at `commit` (as a user creates a wave's branch once). */
+  readonly pushBranch: (commit: string, branch: string) => Promise<void>;
+  /** The commit `branch` of the bare repository points at. */
+  readonly branchCommit: (branch: string) => Promise<string>;
   readonly head: () => Promise<string>;
   /** Reads, edits and writes a file of the working clone (path relative to it). */
   readonly edit: (file: string, change: (text: string) => string) => Promise<void>;
@@ -73,7 +79,7 @@ export async function createTestRepository(source: string, dir: string): Promise
   }
 
   await git(projectRoot, ['init', '--quiet', '--bare', `--initial-branch=${E2E_BRANCH}`, BARE_NAME]);
-  await git(work, ['remote', 'add', 'e2e', bare]);
+  await git(work, ['remote', 'add', E2E_REMOTE, bare]);
 
   const commit = async (message: string): Promise<string> => {
     await git(work, ['add', '--all']);
@@ -82,9 +88,13 @@ export async function createTestRepository(source: string, dir: string): Promise
   };
   const head = async (): Promise<string> => (await git(work, ['rev-parse', 'HEAD'])).trim();
   const push = async (): Promise<string> => {
-    await git(work, ['push', '--quiet', '--force', 'e2e', `HEAD:refs/heads/${E2E_BRANCH}`]);
+    await git(work, ['push', '--quiet', '--force', E2E_REMOTE, `HEAD:refs/heads/${E2E_BRANCH}`]);
     return head();
   };
+  const pushBranch = async (commit: string, branch: string): Promise<void> => {
+    await git(work, ['push', '--quiet', E2E_REMOTE, `${commit}:refs/heads/${branch}`]);
+  };
+  const branchCommit = async (branch: string): Promise<string> => (await git(bare, ['rev-parse', `refs/heads/${branch}`])).trim();
   const edit = async (file: string, change: (text: string) => string): Promise<void> => {
     const target = path.join(work, file);
     if (!existsSync(target)) throw new ToolError(`the e2e edits ${file}, which the repository no longer has: update scripts/lib/e2e to the new layout`);
@@ -93,7 +103,7 @@ export async function createTestRepository(source: string, dir: string): Promise
     if (after === before) throw new ToolError(`the e2e's edit of ${file} changed nothing: the text it replaces is gone; update scripts/lib/e2e`);
     await writeFile(target, after);
   };
-  return { work, projectRoot, bare, commit, push, head, edit };
+  return { work, projectRoot, bare, commit, push, pushBranch, branchCommit, head, edit };
 }
 
 /** `git rm -r` of a directory in the working clone (what a user does to remove an overlay). */

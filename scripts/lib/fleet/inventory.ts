@@ -7,6 +7,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { EXIT_FINDINGS, UserError } from '../cli/errors.ts';
 import { overlayNamespace } from '../gitops/flux.ts';
 import { listOverlays } from '../model/overlays.ts';
+import { lastWave } from '../model/waves.ts';
 import { displayPath, REPO_ROOT } from '../util/paths.ts';
 
 export const CLUSTERS_DIR = path.join(REPO_ROOT, 'clusters');
@@ -25,11 +26,18 @@ export interface ClusterEntry {
   readonly region: string;
   /** Where the brokers may run (components/zone-spread spreads across them). */
   readonly zones?: readonly string[];
+  /**
+   * When a change reaches the cluster: wave 1 first (a canary site), then each later wave once the
+   * one before it is healthy. Absent: the last wave, so a new cluster is never a canary by accident.
+   */
+  readonly wave?: number;
   readonly description?: string;
 }
 
 /** The fields an entry may have; inventory.schema.json lists the same (a test compares them). */
-export const CLUSTER_FIELDS = ['name', 'overlay', 'server', 'region', 'zones', 'description'] as const;
+export const CLUSTER_FIELDS = ['name', 'overlay', 'server', 'region', 'zones', 'wave', 'description'] as const;
+/** More waves than this is a typo (wave: 100), not a rollout plan. */
+export const MAX_WAVE = 9;
 const REQUIRED_FIELDS = ['name', 'overlay', 'server', 'region'] as const;
 const TOP_LEVEL_FIELDS = ['clusters'] as const;
 
@@ -41,6 +49,8 @@ export interface Cluster extends ClusterEntry {
   readonly path: string;
   /** The overlay's namespace: every cluster of an overlay renders the same names into it. */
   readonly namespace: string;
+  /** Its wave, the inventory's last wave when the entry names none. */
+  readonly wave: number;
 }
 
 export interface Inventory {
@@ -49,7 +59,7 @@ export interface Inventory {
   readonly clusters: readonly Cluster[];
 }
 
-export type ProblemKind = 'syntax' | 'shape' | 'unknown-field' | 'missing-field' | 'bad-value' | 'unknown-overlay' | 'duplicate-name' | 'duplicate-server';
+export type ProblemKind = 'syntax' | 'shape' | 'unknown-field' | 'missing-field' | 'bad-value' | 'unknown-overlay' | 'duplicate-name' | 'duplicate-server' | 'wave-gap';
 
 export interface InventoryProblem {
   readonly kind: ProblemKind;
@@ -127,6 +137,9 @@ export function checkInventory(data: unknown, context: CheckContext): { entries:
     if (record.zones !== undefined && !(Array.isArray(record.zones) && record.zones.every((z) => typeof z === 'string' && z !== ''))) {
       problem('bad-value', `field zones: expected a list of zone names, found ${JSON.stringify(record.zones)}. Fix: \`zones: [eu-west-1a, eu-west-1b]\`, or remove the field.`);
     }
+    if (record.wave !== undefined && !(Number.isInteger(record.wave) && (record.wave as number) >= 1 && (record.wave as number) <= MAX_WAVE)) {
+      problem('bad-value', `field wave: expected a whole number from 1 to ${MAX_WAVE}, found ${JSON.stringify(record.wave)}. Fix: \`wave: 1\` for a canary cluster that gets every change first, a higher wave for later ones, or remove the field for the last wave.`);
+    }
     if (record.description !== undefined && typeof record.description !== 'string') problem('bad-value', 'field description: expected a string. Fix: quote it.');
     const name = record.name;
     if (typeof name === 'string' && name !== '') {
@@ -146,7 +159,7 @@ export function checkInventory(data: unknown, context: CheckContext): { entries:
     }
     if (ok) {
       const e = record as unknown as ClusterEntry;
-      entries.push({ name: e.name, overlay: e.overlay, server: e.server, region: e.region, ...(e.zones ? { zones: [...e.zones] } : {}), ...(e.description !== undefined ? { description: e.description } : {}) });
+      entries.push({ name: e.name, overlay: e.overlay, server: e.server, region: e.region, ...(e.zones ? { zones: [...e.zones] } : {}), ...(e.wave !== undefined ? { wave: e.wave } : {}), ...(e.description !== undefined ? { description: e.description } : {}) });
     }
   });
 
@@ -166,7 +179,34 @@ export function checkInventory(data: unknown, context: CheckContext): { entries:
       problems.push({ kind, entry: (list[indexes[1]!] as { name?: string }).name, message: `${names.join(' and ')}: the same ${field} ${JSON.stringify(value)}. Fix: ${fix}.` });
     }
   }
+  problems.push(...waveGaps(list, at));
   return { entries, problems };
+}
+
+/**
+ * Waves run 1, 2, ... with none empty: wave N is promoted to what wave N-1 runs, so an empty wave
+ * would hold the rollout with nothing to wait for. One problem per empty wave, at the first entry
+ * of the wave above it.
+ */
+function waveGaps(list: readonly unknown[], at: (index: number) => string): InventoryProblem[] {
+  const waves = list.map((raw) => {
+    const w = raw && typeof raw === 'object' ? (raw as { wave?: unknown }).wave : undefined;
+    return Number.isInteger(w) && (w as number) >= 1 && (w as number) <= MAX_WAVE ? (w as number) : undefined;
+  });
+  const last = lastWave(waves.map((w) => (w === undefined ? {} : { wave: w })));
+  const used = new Set(waves.map((w) => w ?? last));
+  const problems: InventoryProblem[] = [];
+  for (let wave = 1; wave < last; wave++) {
+    if (used.has(wave)) continue;
+    const above = waves.findIndex((w) => w !== undefined && w > wave);
+    const name = (list[above] as { name?: string }).name ?? `entry ${above + 1}`;
+    problems.push({
+      kind: 'wave-gap',
+      entry: name,
+      message: `${at(above)}: cluster "${name}": field wave: wave ${wave} has no cluster, so the rollout would wait on an empty wave. Fix: number the waves 1, 2, ... without a gap (give a cluster wave ${wave}, or lower the waves above it).`,
+    });
+  }
+  return problems;
 }
 
 /** Servers compare without a trailing slash and case-insensitively in the host, as Argo CD matches them. */
@@ -188,10 +228,11 @@ function fieldHint(field: (typeof REQUIRED_FIELDS)[number], overlays: readonly s
   }
 }
 
-export function toCluster(entry: ClusterEntry, clustersDir: string): Cluster {
+/** `last`: the inventory's last wave (lastWave), which an entry without a wave is in. */
+export function toCluster(entry: ClusterEntry, clustersDir: string, last: number): Cluster {
   const dir = path.join(clustersDir, entry.name);
   const repo = path.dirname(clustersDir);
-  return { ...entry, dir, path: path.relative(repo, dir).split(path.sep).join('/'), namespace: overlayNamespace(entry.overlay) };
+  return { ...entry, dir, path: path.relative(repo, dir).split(path.sep).join('/'), namespace: overlayNamespace(entry.overlay), wave: entry.wave ?? last };
 }
 
 export interface ReadOptions {
@@ -230,7 +271,8 @@ export function readInventory(options: ReadOptions = {}): Inventory & { tolerate
   if (fatal.length > 0) {
     throw new UserError(`${shown} has ${fatal.length === 1 ? 'a problem' : `${fatal.length} problems`}:\n${fatal.map((p) => `  ${p.message}`).join('\n')}`, EXIT_FINDINGS);
   }
-  return { file, clusters: entries.map((e) => toCluster(e, clustersDir)), tolerated: problems.filter((p) => tolerate.has(p.kind)) };
+  const last = lastWave(entries);
+  return { file, clusters: entries.map((e) => toCluster(e, clustersDir, last)), tolerated: problems.filter((p) => tolerate.has(p.kind)) };
 }
 
 /** displayPath, but relative to `root` when the repository is another one (a test's copy). */

@@ -9,6 +9,7 @@ import type { Overlay } from '../model/overlays.ts';
 import { renderOverlays } from '../model/render.ts';
 import { parseObjects } from '../model/render-stream.ts';
 import { byName } from '../gitops/fleet.ts';
+import { naturalCompare } from '../util/natural-sort.ts';
 import { readInventory } from './inventory.ts';
 
 export const REPORT_FORMATS = ['text', 'markdown', 'json'] as const;
@@ -34,7 +35,7 @@ export interface SharedIdentity {
 }
 
 export interface FleetReport {
-  readonly clusters: readonly { name: string; overlay: string; region: string; server: string; deviations: number }[];
+  readonly clusters: readonly { name: string; overlay: string; region: string; server: string; wave: number; deviations: number }[];
   readonly deviations: readonly Deviation[];
   readonly shared: readonly SharedIdentity[];
   /** Render failures, complete messages. */
@@ -198,21 +199,34 @@ export async function fleetReport(root: string, kustomize: Kustomize): Promise<F
     const base = objects.get(`overlay:${c.overlay}`);
     const rows = mine && base ? deviationsOf(c.name, c.overlay, base, mine) : [];
     deviations.push(...rows);
-    summary.push({ name: c.name, overlay: c.overlay, region: c.region, server: c.server, deviations: rows.length });
+    summary.push({ name: c.name, overlay: c.overlay, region: c.region, server: c.server, wave: c.wave, deviations: rows.length });
     renderedClusters.push({ name: c.name, server: c.server, objects: mine ?? [] });
   }
   return { clusters: summary, deviations, shared: sharedIdentities(renderedClusters), failures: failures.map((f) => f.message) };
 }
 
+/** Wave by wave, the order a change reaches the clusters; by name within a wave. */
 function rowsOf(report: FleetReport): string[][] {
-  return report.clusters.flatMap((c) => {
+  const inOrder = [...report.clusters].sort((a, b) => a.wave - b.wave || naturalCompare(a.name, b.name));
+  return inOrder.flatMap((c) => {
     const rows = report.deviations.filter((d) => d.cluster === c.name);
-    if (rows.length === 0) return [[c.name, c.overlay, '', '(same as the overlay)', '', '']];
-    return rows.map((d) => [d.cluster, d.overlay, d.object, d.field || '(whole object)', d.from, d.to]);
+    if (rows.length === 0) return [[String(c.wave), c.name, c.overlay, '', '(same as the overlay)', '', '']];
+    return rows.map((d) => [String(c.wave), d.cluster, d.overlay, d.object, d.field || '(whole object)', d.from, d.to]);
   });
 }
 
-const HEAD = ['cluster', 'overlay', 'object', 'field', 'overlay value', 'cluster value'];
+const HEAD = ['wave', 'cluster', 'overlay', 'object', 'field', 'overlay value', 'cluster value'];
+
+/** `wave 1: store-0012 (1 cluster); wave 2: ...`: who gets a change first. */
+function wavesLine(report: FleetReport): string {
+  const waves = [...new Set(report.clusters.map((c) => c.wave))].sort((a, b) => a - b);
+  return waves
+    .map((w) => {
+      const names = report.clusters.filter((c) => c.wave === w).map((c) => c.name).sort(naturalCompare);
+      return `wave ${w}: ${names.length} cluster${names.length === 1 ? '' : 's'}${names.length <= 3 ? ` (${names.join(', ')})` : ''}`;
+    })
+    .join('; ');
+}
 
 export function formatReport(report: FleetReport, format: ReportFormat): string {
   if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
@@ -223,8 +237,9 @@ export function formatReport(report: FleetReport, format: ReportFormat): string 
   if (format === 'markdown') {
     const cell = (s: string) => (s === '' || /^\(.*\)$/.test(s) ? s : `\`${s.replace(/\|/g, '\\|').replace(/`/g, "'")}\``);
     out.push(`### Fleet: ${n} clusters, ${deviating} deviate from their overlay`, '');
+    if (n > 0) out.push(`Rollout order: ${wavesLine(report)}.`, '');
     out.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`);
-    for (const r of rows) out.push(`| ${r[0]} | ${r[1]} | ${[r[2], r[3], r[4], r[5]].map((s) => cell(s!)).join(' | ')} |`);
+    for (const r of rows) out.push(`| ${r[0]} | ${r[1]} | ${r[2]} | ${[r[3], r[4], r[5], r[6]].map((s) => cell(s!)).join(' | ')} |`);
     if (report.shared.length > 0) {
       out.push('', '#### Shared server or identity', '');
       for (const s of report.shared) out.push(`- **${s.what}** \`${s.value}\`: ${s.clusters.join(', ')}. ${s.why}.`);
@@ -232,7 +247,9 @@ export function formatReport(report: FleetReport, format: ReportFormat): string 
   } else {
     const widths = HEAD.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
     const line = (r: readonly string[]) => r.map((s, i) => (i === r.length - 1 ? s : s.padEnd(widths[i]!))).join('  ').trimEnd();
-    out.push(`fleet: ${n} clusters, ${deviating} deviate from their overlay`, '', line(HEAD), line(widths.map((w) => '-'.repeat(w))));
+    out.push(`fleet: ${n} clusters, ${deviating} deviate from their overlay`);
+    if (n > 0) out.push(`rollout order: ${wavesLine(report)}`);
+    out.push('', line(HEAD), line(widths.map((w) => '-'.repeat(w))));
     for (const r of rows) out.push(line(r));
     if (report.shared.length > 0) {
       out.push('', 'shared server or identity:');

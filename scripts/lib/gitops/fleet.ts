@@ -21,9 +21,12 @@ export interface FleetTarget {
   readonly path: string;
   /** The overlay's namespace. */
   readonly namespace: string;
+  /** Its wave (clusters/inventory.yaml): when a change reaches it. */
+  readonly wave: number;
 }
 
 export const FLEET_GENERATE_COMMAND = 'npm run fleet -- generate';
+export const FLEET_PROMOTE_COMMAND = 'npm run fleet -- promote --wave';
 export const FLEET_APPSET_NAME = 'emqx-fleet';
 export const FLEET_PROJECT_NAME = 'emqx-fleet';
 
@@ -34,6 +37,18 @@ export const FLUX_CLUSTERS_DIR = 'gitops/flux/clusters';
 /** The name of a cluster's Argo CD Application and Flux Kustomization. */
 export function clusterAppName(cluster: string): string {
   return `emqx-${cluster}`;
+}
+
+/** The label on each fleet Application that RollingSync's steps select a wave by. */
+export const WAVE_LABEL = 'emqx-gitops/wave';
+
+/**
+ * The branch the clusters of wave N (> 1) follow with Flux: `npm run fleet -- promote --wave N`
+ * moves it to the commit wave N-1 runs. Wave 1 follows the repository's own branch
+ * (gitops/repository/repository.env), so a merge reaches it at once.
+ */
+export function waveBranch(wave: number): string {
+  return `fleet/wave-${wave}`;
 }
 
 /** The folder a cluster's Flux bootstraps from (`kubectl apply -k` once, docs/fleet.md). */
@@ -52,12 +67,36 @@ export function byName<T extends { name: string }>(items: readonly T[]): T[] {
   return [...items].sort((a, b) => naturalCompare(a.name, b.name));
 }
 
+/** `store-0012`, or `11 clusters` when there are more than a line can name. */
+function inWave(targets: readonly FleetTarget[], wave: number): string {
+  const names = byName(targets.filter((t) => t.wave === wave)).map((t) => t.name);
+  return names.length <= 4 ? names.join(', ') : `${names.length} clusters`;
+}
+
+/** One RollingSync step per wave, in order: a step starts once every Application of the one before it is Healthy. */
+function rollingSyncSteps(targets: readonly FleetTarget[]): string {
+  const waves = [...new Set(targets.map((t) => t.wave))].sort((a, b) => a - b);
+  if (waves.length === 0) return ' []';
+  return waves
+    .map(
+      (w) =>
+        `\n        # Wave ${w}: ${inWave(targets, w)}\n` +
+        `        - matchExpressions:\n` +
+        `            - key: ${WAVE_LABEL}\n` +
+        `              operator: In\n` +
+        `              values: ["${w}"]\n` +
+        `          maxUpdate: 100%`,
+    )
+    .join('');
+}
+
 function applicationSet(targets: readonly FleetTarget[]): string {
   const elements = byName(targets).map(
     (t) =>
       `          - cluster: ${scalar(t.name)}\n` +
       `            overlay: ${scalar(t.overlay)}\n` +
       `            region: ${scalar(t.region)}\n` +
+      `            wave: "${t.wave}"\n` +
       `            server: ${scalar(t.server)}\n` +
       `            path: ${scalar(t.path)}\n` +
       `            namespace: ${scalar(t.namespace)}`,
@@ -79,6 +118,16 @@ spec:
   generators:
     - list:
         elements:${elements.length === 0 ? ' []' : `\n${elements.join('\n')}`}
+  # Waves (docs/fleet.md, "Waves"): a change reaches the Applications of wave 1 first, and each later
+  # wave only once every Application of the wave before it is Healthy. Needs the ApplicationSet
+  # controller's --enable-progressive-syncs; without it Argo CD ignores this and every cluster syncs
+  # at once. With it, the controller turns the template's automated sync off on each Application
+  # (automated.enabled: false) and starts every sync itself, step by step. maxUpdate: 100% syncs a
+  # whole wave at once; lower it (25%) to take a large wave in batches.
+  strategy:
+    type: RollingSync
+    rollingSync:
+      steps:${rollingSyncSteps(targets)}
   syncPolicy:
     # Removing an element (a cluster leaving the inventory) or this whole ApplicationSet never
     # deletes an Application, so no edit of the list can cascade into deleting brokers across the
@@ -95,6 +144,7 @@ spec:
         app.kubernetes.io/instance: emqx-{{.cluster}}
         emqx-gitops/overlay: "{{.overlay}}"
         emqx-gitops/region: "{{.region}}"
+        ${WAVE_LABEL}: "{{.wave}}"
       # Deleting an Application by hand (the last, reviewed step of removing a cluster) deletes
       # what it deployed, but not the claims (the StatefulSet's, retained) nor the Namespace.
       finalizers:
@@ -193,8 +243,25 @@ resources:
 components:
   # Prune, wait, timeout, retries and SOPS decryption, as for the single-cluster overlays.
   - ../../components/overlay-defaults
-`
+${t.wave > 1 ? wavePatch(t.wave) : ''}`
   );
+}
+
+/**
+ * Wave N > 1 follows its own branch, this folder included: a change (to the cluster or to its
+ * GitOps files) reaches it only when \`npm run fleet -- promote --wave N\` moves the branch.
+ */
+function wavePatch(wave: number): string {
+  return `
+patches:
+  # Wave ${wave}: follow the branch ${waveBranch(wave)}, which \`${FLEET_PROMOTE_COMMAND} ${wave}\` moves to the
+  # commit wave ${wave - 1} runs once every cluster of wave ${wave - 1} is Ready (docs/fleet.md, "Waves").
+  - target: {kind: GitRepository, name: emqx}
+    patch: |-
+      - op: replace
+        path: /spec/ref/branch
+        value: ${waveBranch(wave)}
+`;
 }
 
 function fluxEmqxKustomization(t: FleetTarget): string {

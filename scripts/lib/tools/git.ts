@@ -134,3 +134,30 @@ export async function showFile(repo: string, ref: string, file: string): Promise
   if (out.exitCode !== 0) throw new UserError(`${repo}: no ${file} at ${ref} (${out.stderr.trim()}).`, EXIT_USAGE);
   return out.stdout;
 }
+
+/** The commit `branch` of `remote` points at (`git ls-remote`), or undefined when it has no such branch. */
+export async function remoteBranchCommit(repo: string, remote: string, branch: string): Promise<string | undefined> {
+  const out = await run(repo, ['ls-remote', '--heads', '--', remote, `refs/heads/${branch}`]);
+  return out.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`))?.split('\t')[0];
+}
+
+/** Fetches `branch` of `remote` (its objects, for a later push of one of its commits); returns its commit. */
+export async function fetchBranch(repo: string, remote: string, branch: string): Promise<string> {
+  await run(repo, ['fetch', '--quiet', '--no-tags', '--', remote, `refs/heads/${branch}`]);
+  return (await run(repo, ['rev-parse', 'FETCH_HEAD'])).trim();
+}
+
+/** Whether `ancestor` is `commit` or one of its ancestors. */
+export async function isAncestor(repo: string, ancestor: string, commit: string): Promise<boolean> {
+  const out = await git({ cwd: repo })`git merge-base --is-ancestor ${ancestor} ${commit}`;
+  if (out.exitCode === 0 || out.exitCode === 1) return out.exitCode === 0;
+  throw new ToolError(`git merge-base --is-ancestor ${ancestor} ${commit} failed (exit ${out.exitCode}) in ${repo}:\n${out.stderr.trim()}`);
+}
+
+/**
+ * Points `branch` of `remote` at `commit`, fast-forward only (no force): a branch someone moved
+ * elsewhere is refused by the server, and the error says so.
+ */
+export async function pushCommit(repo: string, remote: string, commit: string, branch: string): Promise<void> {
+  await run(repo, ['push', '--quiet', '--', remote, `${commit}:refs/heads/${branch}`]);
+}

@@ -10,6 +10,7 @@ import { describeFlux, FLUX_CONTROLLERS, startFluxControllers } from './controll
 import { fluxForce, type FluxForceReport } from './force.ts';
 import { removeOverlayThroughFlux, type FluxRemovalReport } from './removal.ts';
 import { FLUX_SYNC } from './sync.ts';
+import { fluxWavesOnTwoClusters, type FluxWavesReport } from './waves.ts';
 
 export interface FluxResults {
   readonly bootstrap: FluxBootstrapReport;
@@ -18,6 +19,8 @@ export interface FluxResults {
   /** Flux's force, which docs/gitops.md warns against: it gets an immutable change through by recreating the StatefulSet. */
   readonly force: FluxForceReport;
   readonly removal: FluxRemovalReport;
+  /** The fleet in two waves on two more clusters: wave 2 follows only after `npm run fleet -- promote`. */
+  readonly waves: FluxWavesReport;
 }
 
 export const FLUX_ENGINE: Engine<FluxResults> = {
@@ -32,5 +35,6 @@ export const FLUX_ENGINE: Engine<FluxResults> = {
     immutable: await stage('push: a new claim size in volumeClaimTemplates, then the documented remedy', () => claimSizeThroughFlux(ctx)),
     force: await stage("push: a claim size with Flux's force (`kustomize.toolkit.fluxcd.io/force: enabled`)", () => fluxForce(ctx)),
     removal: await stage('push: an overlay directory removed (and `npm run gitops:flux`)', () => removeOverlayThroughFlux(ctx)),
+    waves: await stage('the fleet in two waves on two clusters: a change reaches wave 1, `npm run fleet -- promote --wave 2` brings wave 2, an unhealthy wave 1 holds it', () => fluxWavesOnTwoClusters(ctx)),
   }),
 };

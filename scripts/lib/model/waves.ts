@@ -1,0 +1,15 @@
+// Waves: the order a change reaches a fleet's clusters. Wave 1 first (a canary), each later wave
+// once the one before it is healthy. A cluster that names no wave is in the last one, so a new
+// cluster is never a canary by accident. Shared by the inventory (fleet/) and the diff, which reads
+// the inventory of either side tolerantly.
+
+/** The last wave: the highest an entry names, 1 when none does. */
+export function lastWave(entries: readonly { readonly wave?: number }[]): number {
+  return Math.max(1, ...entries.map((e) => e.wave ?? 1));
+}
+
+/** Each entry's wave by its name, entries without one in the last wave. */
+export function wavesByName(entries: readonly { readonly name: string; readonly wave?: number }[]): Map<string, number> {
+  const last = lastWave(entries);
+  return new Map(entries.map((e) => [e.name, e.wave ?? last]));
+}
