@@ -133,14 +133,20 @@ export async function fluxWavesOnTwoClusters(ctx: E2eContext): Promise<FluxWaves
 
   const planes = new Map<string, ControlPlane>();
   try {
-    for (const name of [first, second]) {
-      const plane = await startControlPlane({ log: (l) => ctx.log(`  ${name}: ${l}`) });
-      planes.set(name, plane);
-      await installPinnedCrds(plane);
-      await startFluxControllers(plane, ctx.waitMs);
-      await createOverlayPrerequisites(plane, [OVERLAY]);
-      await plane.kubectlOk(['apply', '-k', path.join(ctx.repo.work, 'gitops', 'flux', 'clusters', name)]);
-    }
+    // Both clusters at once: most of a start is waiting for servers to answer. allSettled, so that
+    // a plane still starting when the other fails is in `planes` (and stopped) before we go on.
+    const started = await Promise.allSettled(
+      [first, second].map(async (name) => {
+        const plane = await startControlPlane({ log: (l) => ctx.log(`  ${name}: ${l}`) });
+        planes.set(name, plane);
+        await installPinnedCrds(plane);
+        await startFluxControllers(plane, ctx.waitMs);
+        await createOverlayPrerequisites(plane, [OVERLAY]);
+        await plane.kubectlOk(['apply', '-k', path.join(ctx.repo.work, 'gitops', 'flux', 'clusters', name)]);
+      }),
+    );
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     const [p1, p2] = [planes.get(first)!, planes.get(second)!];
     // Each later wave's branch is created once, from main (docs/fleet.md, "Waves"): the one wave 2's folder follows.
     const wave2Branch = await followedBranch(p2);
