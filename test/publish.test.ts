@@ -14,6 +14,8 @@ import { freePort } from '../scripts/lib/tools/control-plane/ports.ts';
 import { headRevision } from '../scripts/lib/tools/git.ts';
 import { findOras, orasPush, orasTag } from '../scripts/lib/tools/oras.ts';
 import { startRegistry, type RunningRegistry } from '../scripts/lib/tools/registry.ts';
+import { installPinnedTool, stampFile } from '../scripts/lib/setup/setup-tools.ts';
+import { CONTROL_PLANE_TOOLS, KUSTOMIZE, ORAS, PINNED_TOOLS, REGISTRY } from '../scripts/lib/setup/tool-versions.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { describeWithRegistry, registryGet, startRefusingProxy, tagDigest, tagsOf } from './helpers/registry.ts';
 import { runScript } from './helpers/run.ts';
@@ -24,6 +26,25 @@ const USAGE = 'usage: npm run publish';
 
 describe('publish: the artifact as data', () => {
   const tempDir = useTempDirs();
+
+  it('pins oras in the default set-up and the registry with --control-plane, shaped like every pinned tool', async () => {
+    expect(PINNED_TOOLS).toContain(ORAS);
+    expect(PINNED_TOOLS).not.toContain(REGISTRY);
+    expect(CONTROL_PLANE_TOOLS).toEqual([REGISTRY]);
+    for (const tool of [ORAS, REGISTRY]) expect(Object.keys(tool)).toEqual(Object.keys(KUSTOMIZE));
+    expect([ORAS.module, ORAS.version, REGISTRY.module, REGISTRY.version]).toEqual(['oras.land/oras/cmd/oras', 'v1.3.6', 'github.com/distribution/distribution/v3/cmd/registry', 'v3.1.2']);
+    // A re-run with the stamp in place is a no-op that never reaches for Go or the network.
+    const bin = await tempDir();
+    await writeFile(path.join(bin, 'oras'), '');
+    await writeFile(stampFile(bin, ORAS), `${ORAS.module}@${ORAS.version}\n`);
+    const path0 = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(await installPinnedTool(bin, ORAS)).toBe('present');
+    } finally {
+      process.env.PATH = path0;
+    }
+  });
 
   it('packs one file into a tar.gz that is the same bytes every time, with nothing that varies', async () => {
     const content = Buffer.from('---\napiVersion: v1\nkind: ConfigMap\n');
