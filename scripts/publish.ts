@@ -3,6 +3,7 @@
 // commit and the cluster's wave (scripts/lib/publish/run.ts; docs/fleet.md, "Edge sites from an
 // OCI registry").
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseCommandLine } from './lib/cli/cli.ts';
 import { EXIT_OK, UsageError } from './lib/cli/errors.ts';
 import { runMain } from './lib/cli/main.ts';
@@ -37,7 +38,8 @@ await runMain(async () => {
   if (values['ca-file'] && !existsSync(values['ca-file'])) throw new UsageError(`--ca-file ${values['ca-file']}: no such file`, USAGE);
   const { revision, published } = await publish({
     registry: values.registry,
-    transport: { plainHttp: values['plain-http'] ?? false, ...(values['ca-file'] ? { caFile: values['ca-file'] } : {}) },
+    // Absolute: oras runs in a temporary folder.
+    transport: { plainHttp: values['plain-http'] ?? false, ...(values['ca-file'] ? { caFile: path.resolve(values['ca-file']) } : {}) },
     clusters: positionals,
     usage: USAGE,
     warn: (line) => process.stderr.write(`${line}\n`),

@@ -11,6 +11,7 @@ import { artifactAnnotations, FLUX_CONFIG_MEDIA_TYPE, FLUX_CONTENT_MEDIA_TYPE, f
 import { repositoryUrl, selectClusters } from '../scripts/lib/publish/run.ts';
 import { readTarGz, tarGzOneFile } from '../scripts/lib/publish/tarball.ts';
 import { freePort } from '../scripts/lib/tools/control-plane/ports.ts';
+import { makePki } from '../scripts/lib/tools/control-plane/pki.ts';
 import { headRevision } from '../scripts/lib/tools/git.ts';
 import { findOras, orasPush, orasTag } from '../scripts/lib/tools/oras.ts';
 import { startRegistry, type RunningRegistry } from '../scripts/lib/tools/registry.ts';
@@ -181,6 +182,40 @@ describeWithRegistry('publish to a real registry', () => {
     } finally {
       await rm(out, { recursive: true, force: true });
     }
+  });
+
+  describe('over TLS with --ca-file', () => {
+    let tlsDir: string;
+    let tls: RunningRegistry;
+    let ca: string;
+    beforeAll(async () => {
+      tlsDir = await mkdtemp(path.join(os.tmpdir(), 'emqx-publish-tls-'));
+      const pki = await makePki(tlsDir);
+      ca = pki.caCert;
+      tls = await startRegistry({ tls: { certificate: pki.serverCert, key: pki.serverKey, ca } });
+    });
+    afterAll(async () => {
+      await tls?.stop();
+      if (tlsDir) await rm(tlsDir, { recursive: true, force: true });
+    });
+
+    it('pushes and tags through HTTPS trusting the given CA (a relative path works too)', async () => {
+      const out = await runScript('publish.ts', ['--registry', `${tls.host}/emqx`, '--ca-file', path.relative(REPO_ROOT, ca), 'factory-lyon']);
+      expect(out.exitCode, out.stderr).toBe(0);
+      const block = printed(out.stdout).get('factory-lyon')!;
+      const oras = await findOras();
+      const fetched = await $({ quiet: true, nothrow: true })`${oras.binary} resolve --ca-file ${ca} ${`${tls.host}/emqx/factory-lyon:${expectedTags.get('factory-lyon')![1]}`}`;
+      expect(fetched.stdout.trim()).toBe(block.digest);
+    });
+
+    it('without the CA, or with --plain-http, fails at GET /v2/ with exit 2 and says which flag to use', async () => {
+      const untrusted = await runScript('publish.ts', ['--registry', `${tls.host}/emqx`, 'factory-lyon']);
+      expect(untrusted.exitCode).toBe(2);
+      expect(untrusted.stderr).toMatch(new RegExp(`^error: cannot reach the registry at https://${tls.host.replace(/\./g, '\\.')}/v2/: .*certificate.*Nothing was pushed and no tag was moved\\.\\n.*one with a private CA --ca-file FILE`, 'm'));
+      const plain = await runScript('publish.ts', ['--registry', `${tls.host}/emqx`, '--plain-http', 'factory-lyon']);
+      expect(plain.exitCode).toBe(2);
+      expect(plain.stderr).toContain(`error: http://${tls.host}/v2/ answered 400, not an OCI registry's 200 or 401.`);
+    });
   });
 
   describe('failures leave every tag where it was', () => {

@@ -1,10 +1,12 @@
 // The one wrapper around distribution's `registry serve`: a real OCI registry on a free 127.0.0.1
 // port, plain HTTP, its blobs in a folder, for the publish tests and the Flux OCI e2e. Started with
-// a generated config, ready once GET /v2/ answers (bounded), always stopped by its handle.
+// a generated config, ready once GET /v2/ answers (bounded), always stopped by its handle. With
+// `tls`, HTTPS instead, for the --ca-file path.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { ToolError } from '../cli/errors.ts';
@@ -17,6 +19,8 @@ export interface RegistryOptions {
   readonly storage?: string;
   /** `storage.maintenance.readonly.enabled`: reads work, every push is refused. */
   readonly readOnly?: boolean;
+  /** Serve HTTPS with this certificate and key (PEM files) instead of plain HTTP; `ca` is what signed it, for the readiness check. */
+  readonly tls?: { readonly certificate: string; readonly key: string; readonly ca: string };
   /** How long to wait for GET /v2/ (default 15 s). */
   readonly readyTimeoutMs?: number;
 }
@@ -35,7 +39,7 @@ export function registryBinary(): string {
 }
 
 /** The registry's config.yml (YAML is a superset of JSON). */
-export function registryConfig(storage: string, port: number, readOnly: boolean): string {
+export function registryConfig(storage: string, port: number, readOnly: boolean, tls?: { certificate: string; key: string }): string {
   const config = {
     version: 0.1,
     log: { level: 'warn', accesslog: { disabled: true } },
@@ -44,7 +48,7 @@ export function registryConfig(storage: string, port: number, readOnly: boolean)
       // Without it a freshly started registry may sweep upload folders in the background.
       maintenance: { uploadpurging: { enabled: false }, readonly: { enabled: readOnly } },
     },
-    http: { addr: `127.0.0.1:${port}` },
+    http: { addr: `127.0.0.1:${port}`, ...(tls ? { tls: { certificate: tls.certificate, key: tls.key } } : {}) },
   };
   return `${JSON.stringify(config, null, 2)}\n`;
 }
@@ -59,7 +63,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   await mkdir(storage, { recursive: true });
   const port = await freePort();
   const configFile = path.join(work, 'config.yml');
-  await writeFile(configFile, registryConfig(storage, port, options.readOnly ?? false));
+  await writeFile(configFile, registryConfig(storage, port, options.readOnly ?? false, options.tls));
   const lines: string[] = [];
   const child = spawn(binary, ['serve', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (chunk: Buffer) => {
@@ -78,10 +82,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   };
   const host = `127.0.0.1:${port}`;
   try {
-    await waitUntilServing(host, child, options.readyTimeoutMs ?? 15_000);
+    await waitUntilServing(host, child, options.readyTimeoutMs ?? 15_000, options.tls?.ca);
   } catch (error) {
     await stop();
-    throw new ToolError(`${binary} serve did not answer on http://${host}/v2/: ${error instanceof Error ? error.message : String(error)}\n${lines.slice(-10).join('\n')}`);
+    throw new ToolError(`${binary} serve did not answer on ${options.tls ? 'https' : 'http'}://${host}/v2/: ${error instanceof Error ? error.message : String(error)}\n${lines.slice(-10).join('\n')}`);
   }
   return { host, storage, log: () => lines.join('\n'), stop };
 }
@@ -97,20 +101,21 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
   }
 }
 
-async function waitUntilServing(host: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitUntilServing(host: string, child: ChildProcess, timeoutMs: number, ca?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`it exited ${child.exitCode}`);
-    if ((await getStatus(`http://${host}/v2/`, 1_000)) === 200) return;
+    if ((await getStatus(`${ca ? 'https' : 'http'}://${host}/v2/`, 1_000, ca)) === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no answer in ${timeoutMs / 1000} s`);
 }
 
-/** The HTTP status of a GET, or 0 when nothing answered in time. */
-export function getStatus(url: string, timeoutMs: number): Promise<number> {
+/** The HTTP status of a GET (https:// trusting the CA file `ca`), or 0 when nothing answered in time. */
+export function getStatus(url: string, timeoutMs: number, ca?: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const req = get(url, { timeout: timeoutMs, ...(ca ? { ca: readFileSync(ca) } : {}) }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
