@@ -13,7 +13,7 @@ import { readTarGz, tarGzOneFile } from '../scripts/lib/publish/tarball.ts';
 import { freePort } from '../scripts/lib/tools/control-plane/ports.ts';
 import { makePki } from '../scripts/lib/tools/control-plane/pki.ts';
 import { headRevision } from '../scripts/lib/tools/git.ts';
-import { findOras, orasPush, orasTag } from '../scripts/lib/tools/oras.ts';
+import { findOras, orasFetchManifest, orasPush, orasResolve, orasTag } from '../scripts/lib/tools/oras.ts';
 import { startRegistry, type RunningRegistry } from '../scripts/lib/tools/registry.ts';
 import { installPinnedTool, stampFile } from '../scripts/lib/setup/setup-tools.ts';
 import { CONTROL_PLANE_TOOLS, KUSTOMIZE, ORAS, PINNED_TOOLS, REGISTRY } from '../scripts/lib/setup/tool-versions.ts';
@@ -204,8 +204,10 @@ describeWithRegistry('publish to a real registry', () => {
       expect(out.exitCode, out.stderr).toBe(0);
       const block = printed(out.stdout).get('factory-lyon')!;
       const oras = await findOras();
-      const fetched = await $({ quiet: true, nothrow: true })`${oras.binary} resolve --ca-file ${ca} ${`${tls.host}/emqx/factory-lyon:${expectedTags.get('factory-lyon')![1]}`}`;
-      expect(fetched.stdout.trim()).toBe(block.digest);
+      const reference = `${tls.host}/emqx/factory-lyon:${expectedTags.get('factory-lyon')![1]}`;
+      expect(await orasResolve(oras, { caFile: ca }, reference)).toEqual({ ok: true, value: block.digest });
+      const manifest = await orasFetchManifest(oras, { caFile: ca }, reference);
+      expect(manifest.ok && (manifest.value.layers as Array<{ digest: string }>)[0]!.digest).toBe(block.content);
     });
 
     it('without the CA, or with --plain-http, fails at GET /v2/ with exit 2 and says which flag to use', async () => {

@@ -12,7 +12,8 @@
 // So a failure in 1-3 moves no tag. Step 4 cannot be atomic across repositories; it fails only if
 // the registry goes away between 3 and 4, and the message then names the clusters whose tags moved
 // and those whose did not: a re-run pushes the same digests again and moves the rest.
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -22,13 +23,12 @@ import { EXIT_FINDINGS, EXIT_USAGE, UserError } from '../cli/errors.ts';
 import { readInventory, type Cluster } from '../fleet/inventory.ts';
 import { renderOverlays } from '../model/render.ts';
 import { countObjects } from '../model/render-stream.ts';
-import { headRevision, uncommittedPaths, type HeadRevision } from '../tools/git.ts';
+import { headRevision, uncommittedPaths } from '../tools/git.ts';
 import { findKustomize, describeKustomize } from '../tools/kustomize.ts';
 import { findOras, orasPush, orasTag, type RegistryTransport } from '../tools/oras.ts';
 import { REPO_ROOT } from '../util/paths.ts';
 import { artifactAnnotations, CONFIG_JSON, FLUX_CONFIG_MEDIA_TYPE, FLUX_CONTENT_MEDIA_TYPE, fluxRevision, parseRegistry, repositoryOf, revisionTag, waveTag } from './artifact.ts';
 import { tarGzOneFile } from './tarball.ts';
-import { createHash } from 'node:crypto';
 
 export interface PublishOptions {
   /** `HOST[:PORT][/PATH]`. */
@@ -191,4 +191,3 @@ export async function checkReachable(host: string, transport: RegistryTransport,
   }
 }
 
-export type { HeadRevision };
