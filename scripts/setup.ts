@@ -11,7 +11,7 @@ import { generatePinnedSchemas } from './lib/setup/schemas/generate.ts';
 import { SCHEMAS_DIR } from './lib/setup/schema-location.ts';
 import { installPinnedTool } from './lib/setup/setup-tools.ts';
 import { setUpControlPlane } from './lib/setup/setup-control-plane.ts';
-import { PINNED_TOOLS } from './lib/setup/tool-versions.ts';
+import { CONTROL_PLANE_TOOLS, PINNED_TOOLS } from './lib/setup/tool-versions.ts';
 
 const USAGE = 'usage: npm run setup [-- --control-plane]';
 
@@ -61,6 +61,13 @@ await runMain(async () => {
         process.stdout.write(`setup: ${r.binary} ${r.build.version} ${what} -> ${displayPath(TOOLS_BIN)}/${r.binary}\n`);
       },
     );
+    // The OCI registry the publish tests push to: a plain `go install`, kept like PINNED_TOOLS.
+    for (const tool of CONTROL_PLANE_TOOLS) {
+      const started = Date.now();
+      const outcome = await installPinnedTool(TOOLS_BIN, tool);
+      const what = outcome === 'installed' ? `built in ${((Date.now() - started) / 1000).toFixed(0)} s` : 'present';
+      process.stdout.write(`setup: ${tool.name} ${tool.version} ${what} -> ${displayPath(TOOLS_BIN)}/${tool.name}\n`);
+    }
   }
   return EXIT_OK;
 });

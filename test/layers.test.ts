@@ -37,6 +37,7 @@ const MEMBER: Readonly<Record<Layer, string>> = { cli: 'a cli module', util: 'a 
 /** `from -> to` between two features, and why that feature needs the other's work. */
 const ALLOWED_FEATURE_IMPORTS: Readonly<Record<string, string>> = {
   'fleet -> gitops': "fleet generate writes the fleet's Argo CD and Flux files with gitops' generators, and a cluster deploys into the namespace gitops gives its overlay",
+  'publish -> fleet': "publish pushes the inventory's clusters: it reads clusters/inventory.yaml (names, directories, waves) with fleet's reader rather than a second parser",
   'validate -> report': 'report is the one Finding, and its text, JSON and SARIF formats, that both checking commands print',
   'verify -> report': 'report is the one Finding, and its text, JSON and SARIF formats, that both checking commands print',
 };

@@ -32,7 +32,28 @@ export const KUBE_SCORE: PinnedTool = {
   why: 'the linter many teams run in CI; kube-linter and polaris are not served by the module proxy',
 };
 
-export const PINNED_TOOLS: readonly PinnedTool[] = [KUSTOMIZE, KUBECONFORM, KUBE_SCORE];
+export const ORAS: PinnedTool = {
+  name: 'oras',
+  module: 'oras.land/oras/cmd/oras',
+  version: 'v1.3.6',
+  why: 'pushes the Flux OCI artifacts of `npm run publish` (edge sites that pull from a registry); latest release',
+};
+
+export const PINNED_TOOLS: readonly PinnedTool[] = [KUSTOMIZE, KUBECONFORM, KUBE_SCORE, ORAS];
+
+/**
+ * A real OCI registry (distribution's, the one Docker Hub runs) for the publish tests and the Flux
+ * OCI e2e. Users push to their own registry, so only `npm run setup -- --control-plane` builds it.
+ */
+export const REGISTRY: PinnedTool = {
+  name: 'registry',
+  module: 'github.com/distribution/distribution/v3/cmd/registry',
+  version: 'v3.1.2',
+  why: 'the reference OCI registry; plain HTTP on 127.0.0.1 for tests, no replace directives so `go install` builds it',
+};
+
+/** `go install`ed by `npm run setup -- --control-plane`, next to the CONTROL_PLANE_BUILDS. */
+export const CONTROL_PLANE_TOOLS: readonly PinnedTool[] = [REGISTRY];
 
 /** A Go module fetched from the module proxy during set-up for the files it carries (not built). */
 export interface PinnedModule {

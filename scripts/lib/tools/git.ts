@@ -161,3 +161,25 @@ export async function isAncestor(repo: string, ancestor: string, commit: string)
 export async function pushCommit(repo: string, remote: string, commit: string, branch: string): Promise<void> {
   await run(repo, ['push', '--quiet', '--', remote, `${commit}:refs/heads/${branch}`]);
 }
+
+/** The commit `npm run publish` stamps on an artifact: HEAD, its branch (none when detached) and its committer time. */
+export interface HeadRevision {
+  readonly commit: string;
+  readonly branch?: string;
+  /** The committer date, RFC 3339 in UTC (`2026-12-03T07:44:07Z`). */
+  readonly committed: string;
+}
+
+export async function headRevision(repo: string): Promise<HeadRevision> {
+  const out = await git({ cwd: repo })`git log -1 --format=%H%n%ct`;
+  if (out.exitCode !== 0) throw new UserError(`${repo} is not a git checkout with a commit: \`npm run publish\` stamps each artifact with the commit it was rendered from. Run it from a clone of the repository.`, EXIT_USAGE);
+  const [commit = '', seconds = '0'] = out.stdout.trim().split('\n');
+  const branch = (await run(repo, ['branch', '--show-current'])).trim();
+  return { commit, ...(branch ? { branch } : {}), committed: new Date(Number(seconds) * 1000).toISOString().replace(/\.000Z$/, 'Z') };
+}
+
+/** Paths under `dirs` that differ from HEAD (modified, added, untracked), as `git status` lists them. */
+export async function uncommittedPaths(repo: string, dirs: readonly string[]): Promise<string[]> {
+  const out = await run(repo, ['status', '--porcelain', '--untracked-files=all', '--', ...dirs]);
+  return out.split('\n').filter(Boolean).map((line) => line.slice(3));
+}

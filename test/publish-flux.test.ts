@@ -1,0 +1,143 @@
+// The edge-site path end to end: `npm run publish` pushes a cluster's artifact to a real registry,
+// and the pinned source-controller and kustomize-controller on an ephemeral control plane pull it
+// (OCIRepository at the wave tag, Kustomization of ./) and apply the same objects as the Git path
+// (GitRepository over HTTP, Kustomization of ./clusters/<name>) does for the same working tree.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BARE_NAME, createTestRepository, E2E_BRANCH } from '../scripts/lib/e2e/repository.ts';
+import { FLUX_NAMESPACE, getKustomization, readyCondition, type Condition, type FluxKustomization } from '../scripts/lib/e2e/flux/controllers.ts';
+import { startFluxControllers } from '../scripts/lib/e2e/flux/controllers.ts';
+import { readInventory } from '../scripts/lib/fleet/inventory.ts';
+import { waveTag } from '../scripts/lib/publish/artifact.ts';
+import { installPinnedCrds } from '../scripts/lib/tools/control-plane/crds.ts';
+import type { Server } from '../scripts/lib/tools/control-plane/processes.ts';
+import { startControlPlane, type ControlPlane } from '../scripts/lib/tools/control-plane/start.ts';
+import { serveGitOverHttp, type GitHttpServer } from '../scripts/lib/tools/git-http.ts';
+import { startRegistry, type RunningRegistry } from '../scripts/lib/tools/registry.ts';
+import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { CONTROL_PLANE_BINARIES, describeWithControlPlane, FLUX_BINARIES } from './helpers/control-plane.ts';
+import { describeWithRegistry } from './helpers/registry.ts';
+import { runScript } from './helpers/run.ts';
+
+const CLUSTER = 'factory-lyon';
+/** Where each path applies: the Git path into the namespace the fleet gives the cluster, the OCI path beside it. */
+const OCI_NAMESPACE = 'emqx-oci-path';
+const WAIT_MS = 180_000;
+
+interface OciRepository {
+  readonly status?: { readonly conditions?: readonly Condition[]; readonly artifact?: { readonly revision?: string; readonly digest?: string; readonly metadata?: Record<string, string> } };
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | string>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const result = await probe();
+    if (typeof result !== 'string') return result;
+    last = result;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${what}: not within ${timeoutMs / 1000} s; last seen: ${last}`);
+}
+
+/** A Kustomization's inventory as `group/kind/name`, without the namespace the two paths differ in. */
+const objectsOf = (k: FluxKustomization) => (k.status?.inventory?.entries ?? []).map((e) => e.id.split('_')).map(([, name, group, kind]) => `${group}/${kind}/${name}`).sort();
+
+describeWithRegistry('publish -> Flux pull', () => {
+  describeWithControlPlane(
+    'an edge site pulls its artifact from the registry',
+    () => {
+      let registry: RunningRegistry;
+      let cp: ControlPlane;
+      let controllers: Server[];
+      let server: GitHttpServer;
+      let dir: string;
+
+      beforeAll(async () => {
+        dir = await mkdtemp(path.join(os.tmpdir(), 'emqx-publish-flux-'));
+        registry = await startRegistry();
+        const repo = await createTestRepository(REPO_ROOT, dir);
+        await repo.commit('the working tree, for the Git path');
+        await repo.push();
+        server = await serveGitOverHttp(repo.projectRoot);
+        cp = await startControlPlane();
+        await installPinnedCrds(cp);
+        controllers = await startFluxControllers(cp, WAIT_MS);
+      }, 2 * WAIT_MS);
+
+      afterAll(async () => {
+        await cp?.stop();
+        await server?.stop();
+        await registry?.stop();
+        if (dir) await rm(dir, { recursive: true, force: true });
+      });
+
+      it('goes Ready at the pushed digest and applies the objects the Git path applies', { timeout: 2 * WAIT_MS }, async () => {
+        expect(controllers.map((s) => s.name)).toEqual(['source-controller', 'kustomize-controller']);
+        const fleet = readInventory().clusters;
+        const cluster = fleet.find((c) => c.name === CLUSTER)!;
+        const wave = waveTag(cluster, fleet);
+        const published = await runScript('publish.ts', ['--registry', `${registry.host}/edge`, '--plain-http', CLUSTER]);
+        expect(published.exitCode, published.stderr).toBe(0);
+        const digest = /^ {2}digest: (sha256:[0-9a-f]{64})/m.exec(published.stdout)![1]!;
+
+        for (const ns of [cluster.namespace, OCI_NAMESPACE]) await cp.kubectlOk(['create', 'namespace', ns]);
+        const objects = [
+          {
+            apiVersion: 'source.toolkit.fluxcd.io/v1',
+            kind: 'OCIRepository',
+            metadata: { name: `emqx-${CLUSTER}`, namespace: FLUX_NAMESPACE },
+            spec: { interval: '1m', url: `oci://${registry.host}/edge/${CLUSTER}`, ref: { tag: wave }, insecure: true },
+          },
+          {
+            apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+            kind: 'Kustomization',
+            metadata: { name: `emqx-${CLUSTER}-oci`, namespace: FLUX_NAMESPACE },
+            spec: { interval: '10m', path: './', prune: true, wait: false, timeout: '2m', targetNamespace: OCI_NAMESPACE, sourceRef: { kind: 'OCIRepository', name: `emqx-${CLUSTER}` } },
+          },
+          {
+            apiVersion: 'source.toolkit.fluxcd.io/v1',
+            kind: 'GitRepository',
+            metadata: { name: 'emqx', namespace: FLUX_NAMESPACE },
+            spec: { interval: '1m', url: server.urlOf(BARE_NAME), ref: { branch: E2E_BRANCH } },
+          },
+          {
+            apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+            kind: 'Kustomization',
+            metadata: { name: `emqx-${CLUSTER}`, namespace: FLUX_NAMESPACE },
+            spec: { interval: '10m', path: `./${cluster.path}`, prune: true, wait: false, timeout: '2m', targetNamespace: cluster.namespace, sourceRef: { kind: 'GitRepository', name: 'emqx' } },
+          },
+        ];
+        await cp.kubectlOk(['apply', '-f', '-'], { input: objects.map((o) => JSON.stringify(o)).join('\n---\n') });
+
+        const expectedRevision = `${wave}@${digest}`;
+        const oci = await until('OCIRepository Ready at the pushed digest', WAIT_MS, async () => {
+          const res = await cp.api(`/apis/source.toolkit.fluxcd.io/v1/namespaces/${FLUX_NAMESPACE}/ocirepositories/emqx-${CLUSTER}`);
+          const repo = JSON.parse(res.body) as OciRepository;
+          const ready = readyCondition(repo);
+          return ready?.status === 'True' && repo.status?.artifact?.revision === expectedRevision ? repo : `Ready=${ready?.status} ${ready?.message ?? ''} [${repo.status?.artifact?.revision ?? 'no artifact'}]`;
+        });
+        expect(oci.status?.artifact?.metadata?.['org.opencontainers.image.revision']).toMatch(/@sha1:[0-9a-f]{40}$/);
+
+        const [viaOci, viaGit] = await until('both Kustomizations Ready', WAIT_MS, async () => {
+          const pair = [await getKustomization(cp, `emqx-${CLUSTER}-oci`), await getKustomization(cp, `emqx-${CLUSTER}`)];
+          const states = pair.map((k) => `${k?.metadata.name}: Ready=${readyCondition(k)?.status} ${readyCondition(k)?.message ?? ''} [${k?.status?.lastAppliedRevision ?? ''}]`);
+          return pair.every((k) => readyCondition(k)?.status === 'True' && k?.status?.lastAppliedRevision) ? (pair as FluxKustomization[]) : states.join('; ');
+        });
+        expect(viaOci!.status?.lastAppliedRevision).toBe(expectedRevision);
+        expect(viaGit!.status?.lastAppliedRevision).toMatch(new RegExp(`^${E2E_BRANCH}@sha1:[0-9a-f]{40}$`));
+        expect(objectsOf(viaOci!)).toEqual(objectsOf(viaGit!));
+        expect(objectsOf(viaOci!)).toHaveLength(Number(/, (\d+) objects/.exec(published.stdout)![1]));
+        // Not only the same names: the same content, e.g. the broker's configuration.
+        const configMaps = async (ns: string) =>
+          ((JSON.parse((await cp.api(`/api/v1/namespaces/${ns}/configmaps`)).body) as { items: Array<{ metadata: { name: string }; data?: Record<string, string> }> }).items)
+            .filter((c) => c.metadata.name !== 'kube-root-ca.crt')
+            .map((c) => ({ name: c.metadata.name, data: c.data }));
+        expect(await configMaps(OCI_NAMESPACE)).toEqual(await configMaps(cluster.namespace));
+      });
+    },
+    [...CONTROL_PLANE_BINARIES, ...FLUX_BINARIES],
+  );
+});
