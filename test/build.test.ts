@@ -1,18 +1,27 @@
-// `npm run build`: what a user sees, and what is (not) left on disk.
+// `npm run build`: what a user sees, and what is (not) left on disk. The command runs once per exit
+// code it promises (0, 1 twice: nothing written, a previous render kept; 2); the other inputs call
+// what it calls (selectOverlays, assertWritable, parseCommandLine, renderOverlays) and check the
+// same messages through asCommandError.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../scripts/lib/cli/cli.ts';
 import { listOverlays } from '../scripts/lib/model/overlays.ts';
-import { listDefaultTargets } from '../scripts/lib/model/select-overlays.ts';
+import { renderOverlays } from '../scripts/lib/model/render.ts';
+import { listDefaultTargets, selectOverlays } from '../scripts/lib/model/select-overlays.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { assertWritable } from '../scripts/lib/util/atomic-write.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { parseObjects } from './helpers/render.ts';
-import { runScript } from './helpers/run.ts';
-import { useTempDirs } from './helpers/tmp.ts';
+import { runScript, type CommandOutput } from './helpers/run.ts';
+import { useSuiteTempDirs, useTempDirs } from './helpers/tmp.ts';
+import { asCommandError } from './helpers/user-error.ts';
 
 const tempDir = useTempDirs();
 const BASE = path.join(REPO_ROOT, 'base');
+const USAGE = 'usage: npm run build -- [--out DIR] [OVERLAY_DIR ...]';
 
 /** An overlay outside the repository that builds on the repository's base. */
 async function writeOverlay(root: string, name: string, kustomization: string, files: Record<string, string> = {}): Promise<string> {
@@ -24,60 +33,87 @@ async function writeOverlay(root: string, name: string, kustomization: string, f
 }
 
 describe('npm run build', () => {
-  it('renders every overlay and every fleet cluster directory into rendered/<name>.yaml', async () => {
-    const out = await tempDir();
-    const result = await runScript('build.ts', ['--out', out]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(listDefaultTargets().map((o) => `${o.name}.yaml`).sort());
-    expect(listOverlays().map((o) => o.name)).toEqual(expect.arrayContaining(['deployment-ip', 'single-node', 'statefulset-hostname-pvc']));
-    const objects = parseObjects(await readFile(path.join(out, 'deployment-ip.yaml'), 'utf8'));
-    expect(objects.map((o) => o.kind)).toContain('Deployment');
-    expect(result.stdout).toMatch(/^overlays\/deployment-ip -> .*deployment-ip\.yaml \(\d+ objects\)$/m);
+  describe('on every default target, as `npm run --silent build` (one run)', () => {
+    const suiteDir = useSuiteTempDirs();
+    let out: string;
+    let result: CommandOutput;
+    beforeAll(async () => {
+      out = await suiteDir();
+      result = await $({ quiet: true, nothrow: true, cwd: REPO_ROOT })`npm run --silent build -- --out ${out}`;
+    });
+
+    it('renders every overlay and every fleet cluster directory into rendered/<name>.yaml', async () => {
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect((await readdir(out)).sort()).toEqual(listDefaultTargets().map((o) => `${o.name}.yaml`).sort());
+      expect(listOverlays().map((o) => o.name)).toEqual(expect.arrayContaining(['deployment-ip', 'single-node', 'statefulset-hostname-pvc']));
+      const objects = parseObjects(await readFile(path.join(out, 'deployment-ip.yaml'), 'utf8'));
+      expect(objects.map((o) => o.kind)).toContain('Deployment');
+      expect(result.stdout).toMatch(/^overlays\/deployment-ip -> .*deployment-ip\.yaml \(\d+ objects\)$/m);
+    });
+
+    it('prints nothing but results with npm run --silent', () => {
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stderr).toBe('');
+      const lines = result.stdout.trim().split('\n');
+      expect(lines).toHaveLength(listDefaultTargets().length);
+      for (const line of lines) expect(line).toMatch(/^(overlays|clusters)\/[\w-]+ -> .+\.yaml \(\d+ objects\)$/);
+    });
   });
 
   it('renders an OVERLAY_DIR outside the repository', async () => {
     const root = await tempDir();
     const dir = await writeOverlay(root, 'edge-site', `resources:\n  - ${path.relative(path.join(root, 'edge-site'), BASE)}\nnamespace: edge\n`);
-    const out = path.join(root, 'out');
-    const result = await runScript('build.ts', ['--out', out, dir]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    const objects = parseObjects(await readFile(path.join(out, 'edge-site.yaml'), 'utf8'));
+    // What build does with its arguments; the run above shows it writes DIR/<name>.yaml from this.
+    const overlays = selectOverlays([dir], USAGE, { writesFiles: true });
+    expect(overlays.map((o) => o.name)).toEqual(['edge-site']);
+    const { rendered, failures } = await renderOverlays(await findKustomize(), overlays, { batch: true });
+    expect(failures).toEqual([]);
+    const objects = parseObjects(rendered[0]!.yaml);
+    expect(objects.length).toBeGreaterThan(0);
     expect(objects.every((o) => o.metadata.namespace === 'edge')).toBe(true);
   });
 
-  it('prints nothing but results with npm run --silent', async () => {
-    const out = await tempDir();
-    const result = await $({ quiet: true, nothrow: true, cwd: REPO_ROOT })`npm run --silent build -- --out ${out}`;
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stderr).toBe('');
-    const lines = result.stdout.trim().split('\n');
-    expect(lines).toHaveLength(listDefaultTargets().length);
-    for (const line of lines) expect(line).toMatch(/^(overlays|clusters)\/[\w-]+ -> .+\.yaml \(\d+ objects\)$/);
-  });
-
-  it('names the overlay and the file when a YAML file has a tab, exits 1 and writes nothing', async () => {
-    const root = await tempDir();
-    const good = await writeOverlay(root, 'good', `resources:\n  - ${path.relative(path.join(root, 'good'), BASE)}\n`);
-    const bad = await writeOverlay(root, 'tabbed', 'resources:\n  - configmap.yaml\n', {
-      'configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: broken\n',
+  describe('with overlays that fail to render (one run, beside one that renders)', () => {
+    const suiteDir = useSuiteTempDirs();
+    let root: string;
+    let out: string;
+    let nested: string;
+    let result: CommandOutput;
+    beforeAll(async () => {
+      root = await suiteDir();
+      const good = await writeOverlay(root, 'good', `resources:\n  - ${path.relative(path.join(root, 'good'), BASE)}\n`);
+      const tabbed = await writeOverlay(root, 'tabbed', 'resources:\n  - configmap.yaml\n', {
+        'configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: broken\n',
+      });
+      const absolute = await writeOverlay(root, 'absolute', `resources:\n  - ${BASE}\n`);
+      nested = await writeOverlay(root, 'nested', 'resources:\n  - sub\n');
+      await mkdir(path.join(nested, 'sub'));
+      await writeFile(path.join(nested, 'sub', 'kustomization.yaml'), 'resources:\n\t- x.yaml\n');
+      out = path.join(root, 'out');
+      result = await runScript('build.ts', ['--out', out, good, tabbed, absolute, nested]);
     });
-    const out = path.join(root, 'out');
-    const result = await runScript('build.ts', ['--out', out, good, bad]);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('overlay tabbed');
-    expect(result.stderr).toContain('configmap.yaml');
-    expect(result.stderr).toMatch(/tab/i);
-    expect(result.stderr).not.toMatch(/\n\s+at .+\.(ts|js):\d+/); // no stack trace
-    expect(existsSync(out)).toBe(false); // not even the overlay that rendered
-  });
 
-  it('explains that kustomize wants relative paths', async () => {
-    const root = await tempDir();
-    const dir = await writeOverlay(root, 'absolute', `resources:\n  - ${BASE}\n`);
-    const result = await runScript('build.ts', ['--out', path.join(root, 'out'), dir]);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('overlay absolute');
-    expect(result.stderr).toMatch(/fix: kustomize does not accept absolute paths/);
+    it('names the overlay and the file when a YAML file has a tab, exits 1 and writes nothing', () => {
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('overlay tabbed');
+      expect(result.stderr).toContain('configmap.yaml');
+      expect(result.stderr).toMatch(/tab/i);
+      expect(result.stderr).not.toMatch(/\n\s+at .+\.(ts|js):\d+/); // no stack trace
+      // Each broken overlay failed on its own, the good one rendered, and none was written.
+      expect(result.stderr).toContain('3 of 4 overlays failed to render; nothing was written.');
+      expect(existsSync(out)).toBe(false); // not even the overlay that rendered
+    });
+
+    it('explains that kustomize wants relative paths', () => {
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('overlay absolute');
+      expect(result.stderr).toMatch(/fix: kustomize does not accept absolute paths/);
+    });
+
+    it('names the broken kustomization.yaml itself, which kustomize does not', () => {
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`Replace the tabs in ${path.join(nested, 'sub', 'kustomization.yaml')}`);
+    });
   });
 
   it('names the overlay and the missing file, and keeps the previous render intact', async () => {
@@ -104,19 +140,10 @@ describe('npm run build', () => {
     expect(result.stderr).toContain('does not exist');
     expect(result.stderr).toContain('usage: npm run build');
 
-    const unknown = await runScript('build.ts', ['--outt', root]);
+    // build's options, parsed as scripts/build.ts parses them.
+    const unknown = await asCommandError(() => parseCommandLine(['--outt', root], { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE));
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--outt'");
-  });
-
-  it('names the broken kustomization.yaml itself, which kustomize does not', async () => {
-    const root = await tempDir();
-    const dir = await writeOverlay(root, 'nested', 'resources:\n  - sub\n');
-    await mkdir(path.join(dir, 'sub'));
-    await writeFile(path.join(dir, 'sub', 'kustomization.yaml'), 'resources:\n\t- x.yaml\n');
-    const result = await runScript('build.ts', ['--out', path.join(root, 'out'), dir]);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`Replace the tabs in ${path.join(dir, 'sub', 'kustomization.yaml')}`);
   });
 
   it('refuses an --out it cannot write before rendering anything, with exit 2 and no stack trace', async () => {
@@ -127,7 +154,8 @@ describe('npm run build', () => {
       [file, 'exists and is not a directory'],
       [path.join(file, 'below'), `${file} is a file, not a directory`],
     ] as const) {
-      const result = await runScript('build.ts', ['--out', out]);
+      // build checks --out this way before it renders.
+      const result = await asCommandError(() => assertWritable(path.resolve(out), 'directory', '--out'));
       expect(result.exitCode, out).toBe(2);
       expect(result.stderr).toContain(`--out ${out}: ${why}`);
       expect(result.stderr).not.toContain('internal error');
@@ -138,7 +166,7 @@ describe('npm run build', () => {
     const root = await tempDir();
     const a = await writeOverlay(path.join(root, 'a'), 'edge', 'resources: []\n');
     const b = await writeOverlay(path.join(root, 'b'), 'edge', 'resources: []\n');
-    const result = await runScript('build.ts', ['--out', root, a, b]);
+    const result = await asCommandError(() => selectOverlays([a, b], USAGE, { writesFiles: true }));
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('share the name "edge"');
   });

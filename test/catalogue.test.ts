@@ -10,6 +10,7 @@ import { parseDumpType, parseErlType } from '../scripts/lib/catalogue/types.ts';
 import { type Catalogue, loadCatalogue, lookupEnv } from '../scripts/lib/model/emqx-catalogue.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { useTempDirs } from './helpers/tmp.ts';
+import { asCommandError } from './helpers/user-error.ts';
 
 const tempDir = useTempDirs();
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -248,11 +249,13 @@ describe('catalogue generator', () => {
     await run`git clone -q --bare ${f.repo} ${`${f.repo}.git`}`;
     const bareOut = path.join(f.dir, 'bare', 'emqx-5.8.9.json');
     mkdirSync(path.dirname(bareOut), { recursive: true });
-    const bare = await run`${TSX} ${COMMAND} --version 5.8.9 --docs ${`${docs}.git`} --emqx ${`${f.repo}.git`} --out ${bareOut}`;
+    // The runs above are the command's exit 0 and 2; with bare clones and with a version that has
+    // no tag, the test calls generateCatalogue as scripts/catalogue.ts does.
+    const bare = await asCommandError(() => generateCatalogue({ version: '5.8.9', docs: `${docs}.git`, emqx: `${f.repo}.git`, out: bareOut, command: 'npm run catalogue' }));
     expect(bare.stderr).toBe('');
     expect(bare.exitCode).toBe(0);
     expect(JSON.parse(readFileSync(bareOut, 'utf8')).paths).toEqual((JSON.parse(readFileSync(out, 'utf8')) as Catalogue).paths);
-    const noTag = await run`${TSX} ${COMMAND} --docs ${f.dump} --emqx ${f.repo} --version 5.8.8 --out ${out}`;
+    const noTag = await asCommandError(() => generateCatalogue({ docs: f.dump, emqx: f.repo, version: '5.8.8', out, command: 'npm run catalogue' }));
     expect(noTag.exitCode).toBe(2);
     expect(noTag.stderr).toMatch(/v5\.8\.8: no such commit/);
   });

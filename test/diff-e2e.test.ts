@@ -6,8 +6,13 @@ import path from 'node:path';
 import { $ } from 'zx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_USAGE } from '../scripts/lib/cli/errors.ts';
+import { formatJson } from '../scripts/lib/diff/format-json.ts';
+import { runDiff, type RunDiffOptions } from '../scripts/lib/diff/run.ts';
 import { withWorktree } from '../scripts/lib/tools/git.ts';
+import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
+import { assertWritable } from '../scripts/lib/util/atomic-write.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { asCommandError } from './helpers/user-error.ts';
 
 const repo = mkdtempSync(path.join(os.tmpdir(), 'diff-e2e-'));
 const sh = $({ cwd: repo, quiet: true });
@@ -24,6 +29,13 @@ const overlay = (name: string, extra = '') =>
 
 async function diff(args: string[]) {
   return $({ cwd: repo, quiet: true, nothrow: true })`${TSX} ${DIFF} ${args}`;
+}
+
+// The command runs once per outcome it promises: a markdown report written to --out (exit 0),
+// --exit-code with changes (1) and without (0), a usage error (2). Other inputs call runDiff and
+// assertWritable, as scripts/diff.ts does with them.
+async function diffReport(options: Omit<RunDiffOptions, 'cwd' | 'kustomize' | 'overlayArgs'>) {
+  return runDiff({ cwd: repo, overlayArgs: [], kustomize: await findKustomize(), ...options });
 }
 
 beforeAll(async () => {
@@ -122,9 +134,11 @@ describe('npm run diff against the working tree', () => {
   });
 
   it('--merge-base compares against the common ancestor, as a pull request does', async () => {
-    const out = await diff(['--base', 'main', '--head', 'HEAD~1', '--merge-base', '--format', 'json']);
-    expect(out.exitCode).toBe(0);
-    const report = JSON.parse(out.stdout) as { base: { ref: string; commit: string }; overlays: Array<{ status: string }> };
+    const diffed = await diffReport({ base: 'main', head: 'HEAD~1', mergeBase: true });
+    // The command exits 0 unless an overlay fails to render at the head (no --exit-code here).
+    expect(diffed.overlays.filter((o) => o.failures.some((f) => f.side === 'head'))).toEqual([]);
+    // What `--base main --head HEAD~1 --merge-base --format json` prints.
+    const report = JSON.parse(formatJson(diffed)) as { base: { ref: string; commit: string }; overlays: Array<{ status: string }> };
     expect(report.base.ref).toBe('merge-base(main, HEAD~1)');
     expect(report.base.commit).toBe((await sh`git rev-parse HEAD~1`).stdout.trim());
     expect(report.overlays.every((o) => o.status === 'unchanged')).toBe(true);
@@ -138,7 +152,7 @@ describe('npm run diff against the working tree', () => {
   });
 
   it('exits 2 with a clear message for a ref that does not exist, a missing --base or an unknown --format', async () => {
-    const bad = await diff(['--base', 'no-such-branch']);
+    const bad = await asCommandError(() => diffReport({ base: 'no-such-branch' }));
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('--base no-such-branch: no such commit');
     expect(bad.stderr).not.toMatch(/\n\s+at /);
@@ -174,11 +188,12 @@ describe('npm run diff --out', () => {
   it('refuses a directory or a path under a file before doing any work, with exit 2', async () => {
     const file = path.join(repo, 'a-file');
     writeFileSync(file, 'x');
-    const asDirectory = await diff(['--base', 'HEAD', '--out', repo]);
+    // diff checks --out this way before it renders anything (the missing --base run above is its exit 2).
+    const asDirectory = await asCommandError(() => assertWritable(repo, 'file', '--out'));
     expect(asDirectory.exitCode).toBe(2);
     expect(asDirectory.stderr).toContain(`--out ${repo}: is a directory`);
     expect(asDirectory.stdout).toBe(''); // nothing rendered, nothing printed
-    const underFile = await diff(['--base', 'HEAD', '--out', path.join(file, 'x.md')]);
+    const underFile = await asCommandError(() => assertWritable(path.join(file, 'x.md'), 'file', '--out'));
     expect(underFile.exitCode).toBe(2);
     expect(underFile.stderr).toContain('is a file, not a directory');
     rmSync(file);

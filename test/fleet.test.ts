@@ -4,20 +4,28 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendEntry } from '../scripts/lib/fleet/add.ts';
+import { appendEntry, addCluster } from '../scripts/lib/fleet/add.ts';
 import { clusterDirFiles, overlayFeatures, overlaysReferenced, settingsProblem } from '../scripts/lib/fleet/cluster-dir.ts';
+import { describeFleetDrift, isUpToDate, planFleet } from '../scripts/lib/fleet/generate.ts';
 import { CLUSTER_FIELDS, checkInventory, readInventory, type ClusterEntry } from '../scripts/lib/fleet/inventory.ts';
 import { deviationsOf, formatReport, sharedIdentities, type FleetReport } from '../scripts/lib/fleet/report.ts';
 import { FLEET_GENERATE_COMMAND } from '../scripts/lib/gitops/fleet.ts';
+import { writeTree } from '../scripts/lib/gitops/generated.ts';
+import { formatText, tally } from '../scripts/lib/report/format-text.ts';
+import { DEFAULT_KUBERNETES_VERSION } from '../scripts/lib/setup/schema-location.ts';
+import { loadValidateConfig } from '../scripts/lib/validate/config.ts';
+import { validateOverlays } from '../scripts/lib/validate/run.ts';
+import { kubeconformValidator } from '../scripts/lib/validate/schema.ts';
 import { findKustomize, kustomizeBuild } from '../scripts/lib/tools/kustomize.ts';
 import { listOverlays } from '../scripts/lib/model/overlays.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
-import { listClusters, listDefaultTargets } from '../scripts/lib/model/select-overlays.ts';
+import { listClusters, listDefaultTargets, selectOverlays } from '../scripts/lib/model/select-overlays.ts';
 import { defaultTargets } from '../scripts/lib/validate/targets.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
 import { parseObjects } from './helpers/render.ts';
-import { runScript } from './helpers/run.ts';
+import { runScript, type CommandOutput } from './helpers/run.ts';
 import { useTempDirs } from './helpers/tmp.ts';
+import { asCommandError } from './helpers/user-error.ts';
 
 const TIMEOUT = 120_000;
 const tempDir = useTempDirs();
@@ -32,6 +40,35 @@ async function repoCopy(): Promise<string> {
   return root;
 }
 const fleet = (root: string, args: string[]) => runScript('fleet.ts', [...args, '--root', root]);
+
+// `npm run fleet` runs once per outcome of each subcommand (add: written, usage error; generate:
+// up to date, --check drift, written with directories that still disagree; report: clean, a shared
+// server). The other inputs call what scripts/fleet.ts calls with them:
+
+/** `fleet generate --check --root ROOT` as scripts/fleet.ts composes it from planFleet: what it prints on stderr and exits with. */
+async function generateCheck(root: string): Promise<CommandOutput> {
+  const failed = await asCommandError(() => planFleet(root));
+  if (failed.exitCode !== 0) return failed;
+  const plan = planFleet(root);
+  const stderr = [...plan.dirProblems, ...(isUpToDate(plan.drift) ? [] : [describeFleetDrift(plan)])];
+  return { exitCode: stderr.length > 0 ? 1 : 0, stdout: '', stderr: stderr.map((line) => `${line}\n`).join('') };
+}
+
+/** `fleet generate --root ROOT`'s writes: the lines it prints on stdout. */
+async function generateWrite(root: string): Promise<string> {
+  const plan = planFleet(root);
+  return (await writeTree(plan.tree, plan.drift)).map((line) => `${line}\n`).join('');
+}
+
+/** `fleet add NAME ... --root ROOT` up to the files it writes: what it exits with and prints when the entry is refused. */
+const addRefused = (root: string, entry: ClusterEntry) => asCommandError(() => addCluster(root, entry, {}));
+
+/** `npm run validate -- DIR...` as scripts/validate.ts runs it: its text output and exit code. */
+async function validateText(dirs: string[]): Promise<CommandOutput> {
+  const [kustomize, schema] = await Promise.all([findKustomize(), kubeconformValidator(DEFAULT_KUBERNETES_VERSION)]);
+  const reports = await validateOverlays(kustomize, selectOverlays(dirs, 'usage: npm run validate'), { schema, externalSecrets: loadValidateConfig().externalSecrets });
+  return { exitCode: tally(reports).errors > 0 ? 1 : 0, stdout: formatText(reports), stderr: '' };
+}
 
 describe('the inventory check (each bad input: the entry, the field, the fix, exit 1)', () => {
   it('accepts the shipped inventory: three production clusters and a dozen edge sites', () => {
@@ -97,7 +134,7 @@ describe('the inventory check (each bad input: the entry, the field, the fix, ex
       .replace('server: https://10.42.0.10:6443', 'server: https://10.41.0.10:6443')
       .replace('overlay: single-node\n    server: https://10.43.0.10:6443', 'overlay: edge\n    server: https://10.43.0.10:6443');
     await writeFile(file, text);
-    const out = await fleet(root, ['generate', '--check']);
+    const out = await generateCheck(root);
     expect(out.exitCode).toBe(1);
     expect(out.stderr).toMatch(/clusters\/inventory\.yaml:\d+: cluster "depot-gdansk": field overlay: overlays\/edge does not exist/);
     expect(out.stderr).toMatch(/clusters\/inventory\.yaml:\d+ \(depot-rotterdam\) and clusters\/inventory\.yaml:\d+ \(depot-hamburg\): the same server "https:\/\/10\.41\.0\.10:6443"/);
@@ -114,7 +151,7 @@ describe('npm run fleet -- add', () => {
     expect(add.stdout).toContain('wrote   gitops/flux/clusters/store-0500/kustomization-emqx.yaml');
     expect(readInventory({ root }).clusters.find((c) => c.name === 'store-0500')).toMatchObject({ overlay: 'single-node', server: 'https://store-0500.edge.example.net:6443', region: 'nl-utrecht' });
     expect(readFileSync(path.join(root, 'gitops', 'argocd', 'fleet', 'applicationset.yaml'), 'utf8')).toContain('cluster: store-0500');
-    expect((await fleet(root, ['generate', '--check'])).exitCode).toBe(0);
+    expect((await generateCheck(root)).exitCode).toBe(0);
 
     const built = await kustomizeBuild(await findKustomize(), path.join(root, 'clusters', 'store-0500'));
     if (!built.ok) throw new Error(built.message);
@@ -128,7 +165,7 @@ describe('npm run fleet -- add', () => {
     // One run: the cluster and its Flux folder share a base name, so validate names them by path
     // (only build, which writes a file per name, refuses that).
     const dirs = ['clusters/store-0500', 'gitops/argocd/fleet', 'gitops/flux/clusters/store-0500'];
-    const validate = await runScript('validate.ts', dirs.map((d) => path.join(root, d)));
+    const validate = await validateText(dirs.map((d) => path.join(root, d)));
     expect(validate.stdout + validate.stderr).toMatch(/3 overlays, \d+ objects: 0 errors, 0 warnings/);
     expect(validate.stdout).toContain('clusters/store-0500:');
     expect(validate.stdout).toContain('gitops/flux/clusters/store-0500:');
@@ -137,10 +174,10 @@ describe('npm run fleet -- add', () => {
 
   it('refuses a duplicate server and an unknown overlay before writing anything (exit 1)', { timeout: TIMEOUT }, async () => {
     const root = await repoCopy();
-    const dup = await fleet(root, ['add', 'store-0501', '--overlay', 'single-node', '--server', 'https://10.43.0.10:6443', '--region', 'x']);
+    const dup = await addRefused(root, { name: 'store-0501', overlay: 'single-node', server: 'https://10.43.0.10:6443', region: 'x' });
     expect(dup.exitCode).toBe(1);
     expect(dup.stderr).toContain('(depot-gdansk) and clusters/inventory.yaml (store-0501): the same server');
-    const bad = await fleet(root, ['add', 'store-0502', '--overlay', 'edge', '--server', 'https://s.example.net', '--region', 'x']);
+    const bad = await addRefused(root, { name: 'store-0502', overlay: 'edge', server: 'https://s.example.net', region: 'x' });
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain('cluster "store-0502": field overlay: overlays/edge does not exist');
     expect(existsSync(path.join(root, 'clusters', 'store-0501'))).toBe(false);
@@ -195,6 +232,7 @@ describe(`${FLEET_GENERATE_COMMAND} --check`, () => {
     // generate writes the GitOps files but still fails on the directory it cannot invent.
     const gen = await fleet(root, ['generate']);
     expect(gen.exitCode).toBe(1);
+    expect(gen.stdout).toContain('wrote   gitops/flux/clusters/store-0600/kustomization.yaml');
     expect(existsSync(path.join(root, 'gitops', 'flux', 'clusters', 'store-0600', 'kustomization.yaml'))).toBe(true);
   });
 
@@ -203,12 +241,12 @@ describe(`${FLEET_GENERATE_COMMAND} --check`, () => {
     const file = path.join(root, 'clusters', 'inventory.yaml');
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.replace(/ {2}- name: store-0391\n(?: {4}.*\n)+/, ''));
-    const out = await fleet(root, ['generate', '--check']);
+    const out = await generateCheck(root);
     expect(out.exitCode).toBe(1);
     expect(out.stderr).toContain('clusters/store-0391/ exists, but clusters/inventory.yaml has no cluster "store-0391"');
     expect(out.stderr).toContain('left over: gitops/flux/clusters/store-0391/kustomization.yaml');
-    const gen = await fleet(root, ['generate']);
-    expect(gen.stdout).toContain('removed gitops/flux/clusters/store-0391/kustomization.yaml');
+    const gen = await generateWrite(root);
+    expect(gen).toContain('removed gitops/flux/clusters/store-0391/kustomization.yaml');
     expect(existsSync(path.join(root, 'gitops', 'flux', 'clusters', 'store-0391'))).toBe(false);
   });
 
@@ -217,7 +255,7 @@ describe(`${FLEET_GENERATE_COMMAND} --check`, () => {
     await rm(path.join(root, 'clusters', 'depot-gdansk'), { recursive: true });
     const k = path.join(root, 'clusters', 'store-0103', 'kustomization.yaml');
     await writeFile(k, (await readFile(k, 'utf8')).replace('../../overlays/single-node', '../../overlays/statefulset-hostname-pvc'));
-    const out = await fleet(root, ['generate', '--check']);
+    const out = await generateCheck(root);
     expect(out.exitCode).toBe(1);
     expect(out.stderr).toContain('clusters/inventory.yaml lists cluster "depot-gdansk", but clusters/depot-gdansk/ does not exist');
     expect(out.stderr).toContain('clusters/store-0103/kustomization.yaml: field resources: the directory builds on overlays/statefulset-hostname-pvc, but clusters/inventory.yaml says cluster "store-0103" runs overlays/single-node');
@@ -227,7 +265,7 @@ describe(`${FLEET_GENERATE_COMMAND} --check`, () => {
     const root = await repoCopy();
     const f = path.join(root, 'gitops', 'flux', 'clusters', 'eu-west', 'kustomization-emqx.yaml');
     await writeFile(f, (await readFile(f, 'utf8')).replace('path: ./clusters/eu-west', 'path: ./clusters/us-east'));
-    const out = await fleet(root, ['generate', '--check']);
+    const out = await generateCheck(root);
     expect(out.exitCode).toBe(1);
     expect(out.stderr).toContain('outdated:  gitops/flux/clusters/eu-west/kustomization-emqx.yaml');
   });
@@ -311,15 +349,5 @@ describe('the cluster directories are default targets', () => {
       await writeFile(path.join(root, n, 'kustomization.yaml'), 'resources: []\n');
     }
     expect(listClusters(root).map((c) => c.name)).toEqual(['site-1', 'site-2', 'site-10']);
-  });
-
-  it('npm run validate, with no arguments, is clean on the example fleet and checks every cluster', { timeout: TIMEOUT }, async () => {
-    const out = await runScript('validate.ts', []);
-    expect(out.exitCode, out.stdout + out.stderr).toBe(0);
-    for (const c of readInventory().clusters) {
-      expect(out.stdout).toMatch(new RegExp(`^${c.name}: \\d+ objects, ok$`, 'm'));
-      expect(out.stdout).toMatch(new RegExp(`^gitops/flux/clusters/${c.name}: \\d+ objects, ok$`, 'm'));
-    }
-    expect(out.stdout).toMatch(/0 errors, 0 warnings/);
   });
 });

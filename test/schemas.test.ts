@@ -11,9 +11,10 @@ import { generatedVersions, kubernetesFolderName, PINNED_KUBERNETES_PATCHES, sch
 import { apiVersionOf, schemaFileName } from '../scripts/lib/setup/schemas/naming.ts';
 import { objectMetaDefinitions, schemasFromOpenApiV3, type OpenApiV3Document } from '../scripts/lib/setup/schemas/openapi.ts';
 import { toStrictSchema, type JsonSchema } from '../scripts/lib/setup/schemas/strict.ts';
-import { pickLatestPatch, pinnedStamp, versionFromVersionJson, writeSchemaFolder } from '../scripts/lib/setup/schemas/generate.ts';
+import { pickLatestPatch, pinnedStamp, readClusterOpenApiV3Dir, versionFromVersionJson, writeSchemaFolder } from '../scripts/lib/setup/schemas/generate.ts';
 import { runScript } from './helpers/run.ts';
 import { useTempDirs } from './helpers/tmp.ts';
+import { asCommandError } from './helpers/user-error.ts';
 
 const tempDir = useTempDirs();
 const strict = (node: unknown) => toStrictSchema(node, { allowNullForOptional: false }) as JsonSchema;
@@ -343,12 +344,16 @@ describe('npm run schemas -- --from-openapi-v3', () => {
     await writeFile(path.join(empty, 'index.json'), JSON.stringify({ paths: { 'api/v1': {} } }));
     const file = path.join(dir, 'index.json');
     await writeFile(file, '{}');
-    for (const [given, problem] of [
-      [missing, 'does not exist'],
-      [empty, 'holds no OpenAPI v3 documents'],
-      [file, 'is a file, not a directory'],
+    // One run shows the order (the directory before the version, which none of them gives); the
+    // other two call what the command calls first with the directory.
+    const run = (given: string) => runScript('schemas.ts', ['--from-openapi-v3', given, '--out', path.join(dir, 'out')]);
+    const read = (given: string) => asCommandError(() => readClusterOpenApiV3Dir(path.resolve(given), given));
+    for (const [given, problem, check] of [
+      [missing, 'does not exist', run],
+      [empty, 'holds no OpenAPI v3 documents', read],
+      [file, 'is a file, not a directory', read],
     ] as const) {
-      const result = await runScript('schemas.ts', ['--from-openapi-v3', given, '--out', path.join(dir, 'out')]);
+      const result = await check(given);
       expect(result.exitCode, given).toBe(2);
       expect(result.stderr).toContain(problem);
       expect(result.stderr).toContain(`kubectl get --raw /openapi/v3 > ${given}/index.json`);

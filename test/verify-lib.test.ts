@@ -17,6 +17,7 @@ import { k8sPeerName, nodeNameOf } from '../scripts/lib/verify/discovery.ts';
 import { addressesFromEndpoints, addressesFromSlices, addressRecords, endpointHostname, notReadyInSlices, recordDifference, servesPod, srvTargets, type LiveEndpoints, type LiveEndpointSlice } from '../scripts/lib/verify/dns.ts';
 import { deprecatedEndpointsApiFinding, type EndpointsApiObservation } from '../scripts/lib/verify/endpoints-api.ts';
 import { renderRepoOverlays } from './helpers/render.ts';
+import { asCommandError } from './helpers/user-error.ts';
 import { namespaceLabels } from '../scripts/lib/verify/namespaces.ts';
 import { zonesRequired } from '../scripts/lib/verify/nodes.ts';
 import { verifyRuleList } from '../scripts/lib/verify/rules.ts';
@@ -84,6 +85,13 @@ describe('VERIFY_WAIT_SECONDS', () => {
     expect(waitMsFromEnv({})).toBe(120_000);
     expect(waitMsFromEnv({ VERIFY_WAIT_SECONDS: '5' })).toBe(5_000);
     expect(() => waitMsFromEnv({ VERIFY_WAIT_SECONDS: '-1' })).toThrow(/VERIFY_WAIT_SECONDS must be a number of seconds greater than 0/);
+  });
+
+  // Was a run of `npm run verify` in test/verify-command.test.ts: the command reads it before anything else it checks.
+  it('a bad wait is a usage error, exit 2, that quotes the value', async () => {
+    const wait = await asCommandError(() => waitMsFromEnv({ VERIFY_WAIT_SECONDS: 'soon' }));
+    expect(wait.exitCode).toBe(2);
+    expect(wait.stderr).toMatch(/VERIFY_WAIT_SECONDS must be a number of seconds greater than 0, not "soon"/);
   });
 });
 
