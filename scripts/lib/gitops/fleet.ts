@@ -122,8 +122,9 @@ spec:
   # wave only once every Application of the wave before it is Healthy. Needs the ApplicationSet
   # controller's --enable-progressive-syncs; without it Argo CD ignores this and every cluster syncs
   # at once. With it, the controller turns the template's automated sync off on each Application
-  # (automated.enabled: false) and starts every sync itself, step by step. maxUpdate: 100% syncs a
-  # whole wave at once; lower it (25%) to take a large wave in batches.
+  # (automated.enabled: false) and starts every sync itself, step by step. (Read in Argo CD
+  # v3.6.1's source, applicationset/progressivesync; not yet observed by the e2e.) maxUpdate: 100%
+  # syncs a whole wave at once; lower it (25%) to take a large wave in batches.
   strategy:
     type: RollingSync
     rollingSync:
