@@ -44,13 +44,16 @@ export async function clusterSecret(name: string, plane: ControlPlane): Promise<
   };
 }
 
-/** Keeps only `servers`' clusters in the inventory, each aimed at its server, and removes the others' directories. */
+/** Keeps only `servers`' clusters in the inventory, each aimed at its server and in the wave of its place in `servers`, and removes the others' directories. */
 async function cutInventory(ctx: E2eContext, servers: ReadonlyMap<string, string>): Promise<void> {
   const file = path.join(ctx.repo.work, 'clusters', 'inventory.yaml');
   const doc = parseDocument(await readFile(file, 'utf8'));
   const clusters = doc.toJS().clusters as Array<{ name: string }>;
   for (const c of clusters) if (!servers.has(c.name)) await rm(path.join(ctx.repo.work, 'clusters', c.name), { recursive: true, force: true });
-  const kept = clusters.filter((c) => servers.has(c.name)).map((c) => ({ ...c, server: servers.get(c.name)! }));
+  // Waves in the order of `servers` (1, 2, ...): the shipped waves of two edge sites that are kept
+  // could leave wave 1 empty, which the inventory refuses.
+  const order = [...servers.keys()];
+  const kept = clusters.filter((c) => servers.has(c.name)).map((c) => ({ ...c, server: servers.get(c.name)!, wave: order.indexOf(c.name) + 1 }));
   doc.set('clusters', doc.createNode(kept));
   await writeFile(file, doc.toString());
 }
