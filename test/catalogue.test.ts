@@ -8,13 +8,12 @@ import { generateCatalogue, pickDump } from '../scripts/lib/catalogue/generate.t
 import { type ErlModule, parseSchemaModule, resolveRemoteFields } from '../scripts/lib/catalogue/erlang.ts';
 import { parseDumpType, parseErlType } from '../scripts/lib/catalogue/types.ts';
 import { type Catalogue, loadCatalogue, lookupEnv } from '../scripts/lib/model/emqx-catalogue.ts';
-import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { commandLine } from './helpers/run.ts';
 import { useTempDirs } from './helpers/tmp.ts';
 import { asCommandError } from './helpers/user-error.ts';
 
 const tempDir = useTempDirs();
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-const COMMAND = path.join(REPO_ROOT, 'scripts', 'catalogue.ts');
+const COMMAND = commandLine('catalogue.ts');
 
 /** The dump of "5.8.1": what the EMQX build writes (nested fields and refs, types as text). */
 const DUMP = {
@@ -229,12 +228,12 @@ describe('catalogue generator', () => {
     const f = await fixture();
     const out = path.join(f.dir, 'emqx-5.8.9.json');
     const run = $({ quiet: true, nothrow: true });
-    const ok = await run`${TSX} ${COMMAND} --docs ${f.dump} --emqx ${f.repo} --version 5.8.9 --out ${out}`;
+    const ok = await run`${COMMAND} --docs ${f.dump} --emqx ${f.repo} --version 5.8.9 --out ${out}`;
     expect(ok.stderr).toBe('');
     expect(ok.exitCode).toBe(0);
     expect(ok.stdout).toMatch(/emqx-5\.8\.9\.json: \d+ paths \(dump hocon-ce-v5\.8\.1-en\.json, EMQX v5\.8\.9\)/);
     expect((JSON.parse(readFileSync(out, 'utf8')) as Catalogue).paths['node.cookie']).toBeDefined();
-    const usage = await run`${TSX} ${COMMAND} --emqx ${f.repo}`;
+    const usage = await run`${COMMAND} --emqx ${f.repo}`;
     expect(usage.exitCode).toBe(2);
     expect(usage.stderr).toMatch(/--docs and --emqx are required/);
     // As the README runs it: bare clones of emqx-docs (the dump under hocon/) and of emqx.

@@ -12,12 +12,12 @@ import { withWorktree } from '../scripts/lib/tools/git.ts';
 import { findKustomize } from '../scripts/lib/tools/kustomize.ts';
 import { assertWritable } from '../scripts/lib/util/atomic-write.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { commandLine } from './helpers/run.ts';
 import { asCommandError } from './helpers/user-error.ts';
 
 const repo = mkdtempSync(path.join(os.tmpdir(), 'diff-e2e-'));
 const sh = $({ cwd: repo, quiet: true });
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-const DIFF = path.join(REPO_ROOT, 'scripts', 'diff.ts');
+const DIFF = commandLine('diff.ts');
 
 function write(rel: string, text: string): void {
   mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
@@ -28,7 +28,7 @@ const overlay = (name: string, extra = '') =>
   `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: emqx-${name}\nresources:\n  - ../../base\n${extra}`;
 
 async function diff(args: string[]) {
-  return $({ cwd: repo, quiet: true, nothrow: true })`${TSX} ${DIFF} ${args}`;
+  return $({ cwd: repo, quiet: true, nothrow: true })`${DIFF} ${args}`;
 }
 
 // The command runs once per outcome it promises: a markdown report written to --out (exit 0),

@@ -10,12 +10,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SERVER_SAID } from '../scripts/lib/diff/server.ts';
 import type { DiffReport } from '../scripts/lib/diff/types.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { commandLine } from './helpers/run.ts';
 import { describeWithControlPlane } from './helpers/control-plane.ts';
 
 const repo = mkdtempSync(path.join(os.tmpdir(), 'diff-server-'));
 const sh = $({ cwd: repo, quiet: true });
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-const DIFF = path.join(REPO_ROOT, 'scripts', 'diff.ts');
+const DIFF = commandLine('diff.ts');
 const git = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
 
 function write(rel: string, text: string): void {
@@ -26,7 +26,7 @@ function write(rel: string, text: string): void {
 const overlay = (extra = '') =>
   'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: emqx-pvc\nresources:\n  - ../../base\ncomponents:\n  - ../../components/persistence\n' + extra;
 
-const diff = (args: string[]) => $({ cwd: repo, quiet: true, nothrow: true })`${TSX} ${DIFF} ${args}`;
+const diff = (args: string[]) => $({ cwd: repo, quiet: true, nothrow: true })`${DIFF} ${args}`;
 
 beforeAll(async () => {
   cpSync(path.join(REPO_ROOT, 'base'), path.join(repo, 'base'), { recursive: true });
