@@ -235,7 +235,13 @@ describe('npm run validate', () => {
 
   it('renders a batch of overlays in one kustomize process to the same output as one by one', { timeout: TIMEOUT }, async () => {
     const kustomize = await findKustomize();
-    const overlays = defaultTargets();
+    // Every default target but 14 of the 15 Flux cluster folders: fleet generate writes them all
+    // from one template (gitops.test.ts holds them to it), so the first stands for the others, and
+    // rendering each four times cost a quarter of this test.
+    const fluxClusters = (o: { name: string }) => o.name.startsWith('gitops/flux/clusters/');
+    const targets = defaultTargets();
+    const overlays = [...targets.filter((o) => !fluxClusters(o)), ...targets.filter(fluxClusters).slice(0, 1)];
+    expect(overlays.filter(fluxClusters)).toHaveLength(1);
     for (const origins of [false, true]) {
       const [alone, batched] = await Promise.all([renderOverlays(kustomize, overlays, { origins }), renderOverlays(kustomize, overlays, { origins, batch: true, concurrency: 2 })]);
       expect(batched.failures).toEqual([]);
