@@ -1,4 +1,5 @@
-// npm run setup (also run by `npm ci` / `npm install` through the `prepare` script).
+// npm run setup (also run by `npm ci` / `npm install` through the `prepare` script); `-- --renovate` adds
+// Renovate and its Node 24 for `npm run deps`, `-- --control-plane` the control plane, Flux and Argo CD.
 // Installs the pinned tools into .tools/bin, bundles the commands into .tools/dist, then generates the JSON schemas kubeconform validates
 // against into .tools/schemas (docs/schemas.md). Needs the network once; every command after it works
 // offline. Safe to re-run: what is already there at the pinned version is kept.
@@ -11,13 +12,14 @@ import { generatePinnedSchemas } from './lib/setup/schemas/generate.ts';
 import { SCHEMAS_DIR } from './lib/setup/schema-location.ts';
 import { installPinnedTool } from './lib/setup/setup-tools.ts';
 import { setUpControlPlane } from './lib/setup/setup-control-plane.ts';
+import { installRenovate, pinnedRenovate, RENOVATE_DIR } from './lib/setup/setup-renovate.ts';
 import { CONTROL_PLANE_TOOLS, PINNED_TOOLS } from './lib/setup/tool-versions.ts';
 
-const USAGE = 'usage: npm run setup [-- --control-plane]';
+const USAGE = 'usage: npm run setup [-- --control-plane] [--renovate]';
 
 await runMain(async () => {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--control-plane');
+  const unknown = args.filter((a) => a !== '--control-plane' && a !== '--renovate');
   if (unknown.length > 0) throw new UsageError(`unknown argument ${unknown.join(' ')}`, USAGE);
   for (const tool of PINNED_TOOLS) {
     const outcome = await installPinnedTool(TOOLS_BIN, tool);
@@ -36,6 +38,12 @@ await runMain(async () => {
     await bundleCommands();
   } catch (error) {
     process.stderr.write(`setup: warning: could not bundle the commands (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); they will run from source, a little slower.\n`);
+  }
+  // Renovate for `npm run deps` (docs/deps.md): npm packages, so before the Go steps and without Go.
+  if (args.includes('--renovate')) {
+    const pins = pinnedRenovate();
+    const outcome = await installRenovate();
+    process.stdout.write(`setup: Renovate ${pins.renovate} and Node ${pins.node ?? '(none for this machine)'} ${outcome === 'present' ? 'present' : 'installed'} -> ${displayPath(RENOVATE_DIR)}\n`);
   }
   // Schemas come from Go modules too: without Go there is nothing to fetch them with.
   if (!(await which('go', { nothrow: true }))) {

@@ -2,6 +2,7 @@
 // Imports nothing from vitest: a global setup runs outside the test context.
 import { existsSync } from 'node:fs';
 import { registryBinary } from '../scripts/lib/tools/registry.ts';
+import { RENOVATE_SETUP_COMMAND, renovateInstallation } from '../scripts/lib/setup/setup-renovate.ts';
 import { ARGOCD_BINARIES, CONTROL_PLANE_BINARIES, FLUX_BINARIES, missingBinaries, SETUP_COMMAND } from '../scripts/lib/tools/control-plane/binaries.ts';
 
 export default function setup(): () => void {
@@ -12,6 +13,9 @@ export default function setup(): () => void {
     }
     if (!existsSync(registryBinary()) && process.env.CI !== 'true') {
       process.stdout.write(`\nOCI registry tests (publish) skipped: ${registryBinary()} not built; run \`${SETUP_COMMAND}\` to enable them.\n`);
+    }
+    if (!existsSync(renovateInstallation().entry) && process.env.CI !== 'true') {
+      process.stdout.write(`\nRenovate tests (deps) skipped: Renovate is not installed; run \`${RENOVATE_SETUP_COMMAND}\` to enable them.\n`);
     }
   };
 }

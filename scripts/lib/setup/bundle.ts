@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { REPO_ROOT, TOOLS_DIST } from '../util/paths.ts';
 
 /** The commands `npm run` starts: scripts/<name>.ts. */
-export const BUNDLED_COMMANDS = ['build', 'validate', 'diff', 'schemas', 'score', 'verify', 'publish', 'fleet', 'gitops-flux', 'catalogue'] as const;
+export const BUNDLED_COMMANDS = ['build', 'validate', 'diff', 'schemas', 'score', 'verify', 'publish', 'fleet', 'gitops-flux', 'catalogue', 'deps'] as const;
 
 /** Written beside each bundle: its sources and their modification times, for scripts/run.mjs. */
 export interface BundleManifest {
