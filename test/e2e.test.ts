@@ -155,7 +155,7 @@ describeWithControlPlane(
   'npm run e2e: git push deploys through Argo CD',
   () => {
     it(
-      'bootstraps from the ApplicationSet, rolls a setting, shows what Argo CD makes of a claim size and of its Replace options, prunes a removed overlay, and uninstalls without touching a broker',
+      'bootstraps from the ApplicationSet, rolls a setting, shows what Argo CD makes of a claim size and of its Replace options, prunes a removed overlay, uninstalls without touching a broker, and rolls the fleet out in waves',
       async () => {
         const { run: report } = await e2e<ArgoCdRun>('argocd');
         expect(report.stages).toHaveLength(10);
@@ -238,6 +238,20 @@ describeWithControlPlane(
         for (const c of report.fleet.clusters) {
           expect(c, c.cluster).toMatchObject({ sync: 'Synced', health: 'Healthy', destination: c.server, readyPods: 1 });
         }
+        // Waves (RollingSync, --enable-progressive-syncs): the controller turns the template's
+        // automated sync off on each Application; a change reaches wave 1 first, and wave 2's sync
+        // starts only after the ApplicationSet marked wave 1 Healthy (server times, to the second).
+        const w = report.fleet.waves;
+        for (const a of [w.automated.wave1, w.automated.wave2]) expect(a).toMatchObject({ enabled: false, prune: true });
+        expect(w.change.wave2WhenWave1Deployed.deployed).not.toBe(w.change.commit);
+        expect(Date.parse(w.change.wave2SyncStartedAt)).toBeGreaterThanOrEqual(Date.parse(w.change.wave1HealthyAt));
+        for (const a of [w.change.wave1, w.change.wave2]) expect(a, a.application).toMatchObject({ deployed: w.change.commit, sync: 'Synced', health: 'Healthy', progressive: expect.stringMatching(/^Healthy /) });
+        // A change wave 1 never gets Healthy with: wave 1 runs it, unhealthy; wave 2 has seen it
+        // (OutOfSync), still runs the change before, Waiting, on the same pods.
+        expect(w.unhealthy.wave1).toMatchObject({ deployed: w.unhealthy.commit, health: expect.not.stringMatching(/^Healthy$/) });
+        expect(w.unhealthy.wave2).toMatchObject({ deployed: w.change.commit, sync: 'OutOfSync', health: 'Healthy', progressive: 'Waiting (step 2)' });
+        expect(w.unhealthy.wave2SamePods).toBe(true);
+        expect(w.unhealthy.heldForSeconds).toBeGreaterThanOrEqual(30);
         expect(report.fleet.removed).toMatchObject({ cluster: spoke.cluster, applicationKept: true, samePods: true, ready: true });
       },
       15 * 60_000,

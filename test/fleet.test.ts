@@ -84,7 +84,7 @@ describe('the inventory check (each bad input: the entry, the field, the fix, ex
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ kind: 'unknown-field', entry: 'site-b' });
     expect(problems[0]!.message).toBe(
-      'clusters/inventory.yaml:12: cluster "site-b": unknown field "replica". Fix: remove it or correct its spelling; an entry has name, overlay, server, region, zones, wave, description. ' +
+      'clusters/inventory.yaml:12: cluster "site-b": unknown field "replica". Fix: remove it or correct its spelling; an entry has name, overlay, server, region, zones, wave, oci, description. ' +
         "A cluster's own settings (replicas, storage, domain, ...) go into its directory, clusters/<name>/kustomization.yaml.",
     );
   });

@@ -1,6 +1,7 @@
 // The edge-site path end to end: `npm run publish` pushes a cluster's artifact to a real registry,
 // and the pinned source-controller and kustomize-controller on an ephemeral control plane pull it
-// (OCIRepository at the wave tag, Kustomization of ./) and apply the same objects as the Git path
+// (OCIRepository at the wave tag, Kustomization of ./, both as `npm run fleet -- generate` writes them
+// for an inventory entry with `oci:`) and apply the same objects as the Git path
 // (GitRepository over HTTP, Kustomization of ./clusters/<name>) does for the same working tree.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,6 +18,10 @@ import { startControlPlane, type ControlPlane } from '../scripts/lib/tools/contr
 import { serveGitOverHttp, type GitHttpServer } from '../scripts/lib/tools/git-http.ts';
 import { startRegistry, type RunningRegistry } from '../scripts/lib/tools/registry.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
+import { findKustomize, kustomizeBuild } from '../scripts/lib/tools/kustomize.ts';
+import type { K8sObject } from '../scripts/lib/model/object.ts';
+import { ociFleetCopy } from './helpers/oci-fleet.ts';
+import { parseObjects } from './helpers/render.ts';
 import { CONTROL_PLANE_BINARIES, describeWithControlPlane, FLUX_BINARIES } from './helpers/control-plane.ts';
 import { describeWithRegistry } from './helpers/registry.ts';
 import { runScript } from './helpers/run.ts';
@@ -84,19 +89,20 @@ describeWithRegistry('publish -> Flux pull', () => {
         const digest = /^ {2}digest: (sha256:[0-9a-f]{64})/m.exec(published.stdout)![1]!;
 
         for (const ns of [cluster.namespace, OCI_NAMESPACE]) await cp.kubectlOk(['create', 'namespace', ns]);
+        // The site's folder as `npm run fleet -- generate` writes it for an entry with
+        // `oci: {registry: <this registry>/edge, insecure: true}`: its OCIRepository as it is, and
+        // its Kustomization beside the Git path's (another name and namespace, no wait: both apply).
+        const copy = await ociFleetCopy(await mkdtemp(path.join(dir, 'oci-fleet-')), { [CLUSTER]: { registry: `${registry.host}/edge`, insecure: true } });
+        const built = await kustomizeBuild(await findKustomize(), path.join(copy, 'gitops', 'flux', 'clusters', CLUSTER));
+        expect(built.ok).toBe(true);
+        const generated = parseObjects(built.ok ? built.yaml : '');
+        const ociRepository = generated.find((o) => o.kind === 'OCIRepository')!;
+        expect(ociRepository).toMatchObject({ metadata: { name: `emqx-${CLUSTER}` }, spec: { url: `oci://${registry.host}/edge/${CLUSTER}`, ref: { tag: wave }, insecure: true } });
+        const siteKustomization = generated.find((o) => o.kind === 'Kustomization')! as K8sObject & { spec: Record<string, unknown> };
+        expect(siteKustomization.spec).toMatchObject({ path: './', sourceRef: { kind: 'OCIRepository', name: `emqx-${CLUSTER}` } });
         const objects = [
-          {
-            apiVersion: 'source.toolkit.fluxcd.io/v1',
-            kind: 'OCIRepository',
-            metadata: { name: `emqx-${CLUSTER}`, namespace: FLUX_NAMESPACE },
-            spec: { interval: '1m', url: `oci://${registry.host}/edge/${CLUSTER}`, ref: { tag: wave }, insecure: true },
-          },
-          {
-            apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
-            kind: 'Kustomization',
-            metadata: { name: `emqx-${CLUSTER}-oci`, namespace: FLUX_NAMESPACE },
-            spec: { interval: '10m', path: './', prune: true, wait: false, timeout: '2m', targetNamespace: OCI_NAMESPACE, sourceRef: { kind: 'OCIRepository', name: `emqx-${CLUSTER}` } },
-          },
+          ociRepository,
+          { ...siteKustomization, metadata: { ...siteKustomization.metadata, name: `emqx-${CLUSTER}-oci` }, spec: { ...siteKustomization.spec, targetNamespace: OCI_NAMESPACE, wait: false, timeout: '2m' } },
           {
             apiVersion: 'source.toolkit.fluxcd.io/v1',
             kind: 'GitRepository',

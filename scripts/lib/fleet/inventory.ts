@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { EXIT_FINDINGS, UserError } from '../cli/errors.ts';
+import type { OciSource } from '../gitops/fleet.ts';
 import { overlayNamespace } from '../gitops/flux.ts';
 import { listOverlays } from '../model/overlays.ts';
 import { lastWave } from '../model/waves.ts';
@@ -31,11 +32,16 @@ export interface ClusterEntry {
    * one before it is healthy. Absent: the last wave, so a new cluster is never a canary by accident.
    */
   readonly wave?: number;
+  /** Set when the cluster pulls its render from an OCI registry (`npm run publish`) instead of Git. */
+  readonly oci?: OciSource;
   readonly description?: string;
 }
 
+/** The fields of `oci:`; inventory.schema.json lists the same (a test compares them). */
+export const OCI_FIELDS = ['registry', 'insecure', 'caSecret', 'pullSecret'] as const;
+
 /** The fields an entry may have; inventory.schema.json lists the same (a test compares them). */
-export const CLUSTER_FIELDS = ['name', 'overlay', 'server', 'region', 'zones', 'wave', 'description'] as const;
+export const CLUSTER_FIELDS = ['name', 'overlay', 'server', 'region', 'zones', 'wave', 'oci', 'description'] as const;
 /** More waves than this is a typo (wave: 100), not a rollout plan. */
 export const MAX_WAVE = 9;
 const REQUIRED_FIELDS = ['name', 'overlay', 'server', 'region'] as const;
@@ -140,6 +146,7 @@ export function checkInventory(data: unknown, context: CheckContext): { entries:
     if (record.wave !== undefined && !(Number.isInteger(record.wave) && (record.wave as number) >= 1 && (record.wave as number) <= MAX_WAVE)) {
       problem('bad-value', `field wave: expected a whole number from 1 to ${MAX_WAVE}, found ${JSON.stringify(record.wave)}. Fix: \`wave: 1\` for a canary cluster that gets every change first, a higher wave for later ones, or remove the field for the last wave.`);
     }
+    if (record.oci !== undefined) for (const message of ociProblems(record.oci)) problem('bad-value', message);
     if (record.description !== undefined && typeof record.description !== 'string') problem('bad-value', 'field description: expected a string. Fix: quote it.');
     const name = record.name;
     if (typeof name === 'string' && name !== '') {
@@ -159,7 +166,7 @@ export function checkInventory(data: unknown, context: CheckContext): { entries:
     }
     if (ok) {
       const e = record as unknown as ClusterEntry;
-      entries.push({ name: e.name, overlay: e.overlay, server: e.server, region: e.region, ...(e.zones ? { zones: [...e.zones] } : {}), ...(e.wave !== undefined ? { wave: e.wave } : {}), ...(e.description !== undefined ? { description: e.description } : {}) });
+      entries.push({ name: e.name, overlay: e.overlay, server: e.server, region: e.region, ...(e.zones ? { zones: [...e.zones] } : {}), ...(e.wave !== undefined ? { wave: e.wave } : {}), ...(e.oci ? { oci: { ...e.oci } } : {}), ...(e.description !== undefined ? { description: e.description } : {}) });
     }
   });
 
@@ -181,6 +188,30 @@ export function checkInventory(data: unknown, context: CheckContext): { entries:
   }
   problems.push(...waveGaps(list, at));
   return { entries, problems };
+}
+
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** `oci:`: a registry as `npm run publish --registry` takes it, and how Flux reaches it. */
+function ociProblems(value: unknown): string[] {
+  const example = 'Fix: `oci: {registry: registry.site.example.net:5000/emqx, insecure: true}` (plain HTTP) or with `caSecret: <Secret with ca.crt>` (docs/fleet.md, "Edge sites from an OCI registry")';
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [`field oci: expected a mapping with registry. ${example}.`];
+  const oci = value as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of Object.keys(oci)) {
+    if (!(OCI_FIELDS as readonly string[]).includes(key)) problems.push(`field oci.${key}: unknown. Fix: remove it or correct its spelling; oci has ${OCI_FIELDS.join(', ')}.`);
+  }
+  const registry = oci.registry;
+  if (typeof registry !== 'string' || registry === '') problems.push(`field oci.registry: ${registry === undefined ? 'missing' : `expected HOST[:PORT]/PATH, found ${JSON.stringify(registry)}`}. ${example}.`);
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(registry)) problems.push(`field oci.registry: "${registry}" has a scheme. Fix: write it as \`npm run publish -- --registry\` takes it, ${registry.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}; plain HTTP is \`insecure: true\`.`);
+  else if (!/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/.test(registry)) problems.push(`field oci.registry: "${registry}" is not HOST[:PORT]/PATH with a lower-case path. ${example}.`);
+  if (oci.insecure !== undefined && typeof oci.insecure !== 'boolean') problems.push(`field oci.insecure: expected true or false, found ${JSON.stringify(oci.insecure)}. Fix: \`insecure: true\` for plain HTTP, or remove it.`);
+  for (const key of ['caSecret', 'pullSecret'] as const) {
+    const v = oci[key];
+    if (v !== undefined && !(typeof v === 'string' && SECRET_NAME.test(v))) problems.push(`field oci.${key}: expected a Secret's name in flux-system, found ${JSON.stringify(v)}. Fix: the name of the Secret (lower-case letters, digits, "-" and ".").`);
+  }
+  if (oci.insecure === true && oci.caSecret !== undefined) problems.push('field oci: insecure and caSecret together. Fix: plain HTTP needs no CA: keep `insecure: true` for plain HTTP, or `caSecret` for TLS with a private CA.');
+  return problems;
 }
 
 /**

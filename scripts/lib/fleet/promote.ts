@@ -118,7 +118,12 @@ export interface PromoteOptions {
  */
 export async function promoteWave(options: PromoteOptions): Promise<Promotion & { kind: 'promote' }> {
   const { wave } = options;
-  const before = options.clusters.filter((c) => c.wave === wave - 1);
+  // Sites with `oci:` follow their wave's tag in a registry, which `npm run publish` moves; only the
+  // clusters that follow Git say what wave N-1 runs on its branch.
+  const before = options.clusters.filter((c) => c.wave === wave - 1 && !c.oci);
+  if (before.length === 0 && options.clusters.some((c) => c.wave === wave - 1)) {
+    throw new UserError(`cannot promote wave ${wave}: every cluster of wave ${wave - 1} pulls from an OCI registry, so no branch says what it runs. Fix: promote OCI sites by publishing wave ${wave}'s clusters (\`npm run publish -- --registry ... <cluster>...\`, docs/fleet.md, "Edge sites from an OCI registry").`, EXIT_FINDINGS);
+  }
   if (!existsSync(options.kubeconfig)) throw new UserError(`--kubeconfig ${options.kubeconfig}: no such file. Fix: a kubeconfig with one context per cluster of wave ${wave - 1}, named as the cluster (${before.map((c) => c.name).join(', ')}).`);
   // kubectl keeps its cache beside the kubeconfig: work on a copy, so nothing is written beside the user's.
   const dir = await mkdtemp(path.join(os.tmpdir(), 'emqx-gitops-promote-'));

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { asRecord } from '../model/object.ts';
+import { waveTagName } from '../model/waves.ts';
 import { kustomizationBody, namespaceBody } from './flux.ts';
 import type { GeneratedTree } from './generated.ts';
 import { naturalCompare } from '../util/natural-sort.ts';
@@ -23,6 +24,20 @@ export interface FleetTarget {
   readonly namespace: string;
   /** Its wave (clusters/inventory.yaml): when a change reaches it. */
   readonly wave: number;
+  /** Set when the cluster pulls its render from an OCI registry instead of Git. */
+  readonly oci?: OciSource;
+}
+
+/** Where an air-gapped site pulls from (clusters/inventory.yaml `oci:`): the registry `npm run publish --registry` pushes to. */
+export interface OciSource {
+  /** HOST[:PORT]/PATH, without a scheme: the site pulls oci://<registry>/<cluster>. */
+  readonly registry: string;
+  /** Plain HTTP (a registry on the site's own network). */
+  readonly insecure?: boolean;
+  /** A Secret in flux-system with the registry's CA (`ca.crt`), for a registry behind a private CA. */
+  readonly caSecret?: string;
+  /** A docker-registry Secret in flux-system, for a registry that asks for credentials. */
+  readonly pullSecret?: string;
 }
 
 export const FLEET_GENERATE_COMMAND = 'npm run fleet -- generate';
@@ -122,9 +137,9 @@ spec:
   # wave only once every Application of the wave before it is Healthy. Needs the ApplicationSet
   # controller's --enable-progressive-syncs; without it Argo CD ignores this and every cluster syncs
   # at once. With it, the controller turns the template's automated sync off on each Application
-  # (automated.enabled: false) and starts every sync itself, step by step. (Read in Argo CD
-  # v3.6.1's source, applicationset/progressivesync; not yet observed by the e2e.) maxUpdate: 100%
-  # syncs a whole wave at once; lower it (25%) to take a large wave in batches.
+  # (automated.enabled: false) and starts every sync itself, step by step (observed with Argo CD
+  # v3.6.1 in the e2e: docs/fleet.md, "Argo CD: progressive syncs"). maxUpdate: 100% syncs a whole
+  # wave at once; lower it (25%) to take a large wave in batches.
   strategy:
     type: RollingSync
     rollingSync:
@@ -296,16 +311,89 @@ spec:
   );
 }
 
+/**
+ * An OCI site's folder: no Git at all. Its OCIRepository follows the cluster's wave tag, which
+ * `npm run publish` moves; its Kustomization applies the artifact's root (the cluster's render).
+ * The folder itself is applied once by hand: there is no Git for it to sync from.
+ */
+function fluxOciKustomizationYaml(t: FleetTarget & { oci: OciSource }): string {
+  return (
+    '---\n# yaml-language-server: $schema=https://json.schemastore.org/kustomization.json\n' +
+    HEADER('this folder').slice(4) +
+    `# Cluster ${t.name} pulls from the OCI registry ${t.oci.registry}, not from Git: \`kubectl apply -k
+# ${fluxEntryPath(t.name)}\` once on that cluster (with Flux's source- and kustomize-controller running);
+# from then on emqx-${t.name} applies what \`npm run publish\` pushed to the tag ${waveTagName(t.wave)}. A change
+# to this folder is applied the same way again (docs/fleet.md, "Edge sites from an OCI registry").
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+
+resources:
+  - namespace.yaml
+  - ocirepository.yaml
+  - kustomization-emqx.yaml
+
+components:
+  # Prune, wait, timeout, retries and SOPS decryption, as for the single-cluster overlays.
+  - ../../components/overlay-defaults
+
+patches:
+  # The source is the registry: replaces the GitRepository the defaults above point at.
+  - target: {group: kustomize.toolkit.fluxcd.io, kind: Kustomization, name: ${clusterAppName(t.name)}}
+    patch: |-
+      - op: replace
+        path: /spec/sourceRef
+        value: {kind: OCIRepository, name: ${clusterAppName(t.name)}}
+`
+  );
+}
+
+function fluxOciRepository(t: FleetTarget & { oci: OciSource }): string {
+  const tls = t.oci.insecure
+    ? '  # Plain HTTP, as the inventory says (oci.insecure).\n  insecure: true\n'
+    : t.oci.caSecret
+      ? `  # The registry's CA: ca.crt of this Secret in flux-system, created on the site (docs/fleet.md).\n  certSecretRef:\n    name: ${t.oci.caSecret}\n`
+      : '';
+  const auth = t.oci.pullSecret ? `  # Credentials: a docker-registry Secret in flux-system, created on the site.\n  secretRef:\n    name: ${t.oci.pullSecret}\n` : '';
+  return (
+    HEADER('this file') +
+    `# ${waveTagName(t.wave)}: \`npm run publish\` tags each push with the commit and with the cluster's wave, so
+# a wave follows its own tag (docs/fleet.md, "Waves").
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: ${clusterAppName(t.name)}
+  namespace: flux-system
+  labels:
+    app.kubernetes.io/part-of: emqx
+spec:
+  interval: 5m
+  url: oci://${t.oci.registry}/${t.name}
+  ref:
+    tag: ${waveTagName(t.wave)}
+${tls}${auth}`
+  );
+}
+
 /** Every generated file of the fleet, relative to the repository root. */
 export function fleetGitopsTree(repoRoot: string, targets: readonly FleetTarget[], display?: (file: string) => string): GeneratedTree {
   const files = new Map<string, string>([
-    [`${ARGOCD_FLEET_DIR}/applicationset.yaml`, applicationSet(targets)],
-    [`${ARGOCD_FLEET_DIR}/appproject.yaml`, appProject(targets, readWhitelists(repoRoot))],
+    // An OCI site pulls from its registry with Flux; Argo CD, which reads Git and pushes to the
+    // cluster's API server, does not deploy it (docs/fleet.md, "Edge sites from an OCI registry").
+    [`${ARGOCD_FLEET_DIR}/applicationset.yaml`, applicationSet(targets.filter((t) => !t.oci))],
+    [`${ARGOCD_FLEET_DIR}/appproject.yaml`, appProject(targets.filter((t) => !t.oci), readWhitelists(repoRoot))],
   ]);
   for (const t of byName(targets)) {
     const dir = fluxEntryPath(t.name);
-    files.set(`${dir}/kustomization.yaml`, fluxKustomizationYaml(t));
     files.set(`${dir}/namespace.yaml`, HEADER('this file') + namespaceBody(t.namespace, 'the cluster leaves the inventory'));
+    if (t.oci) {
+      const site = { ...t, oci: t.oci };
+      files.set(`${dir}/kustomization.yaml`, fluxOciKustomizationYaml(site));
+      files.set(`${dir}/ocirepository.yaml`, fluxOciRepository(site));
+      // The artifact holds the cluster's render at its root.
+      files.set(`${dir}/kustomization-emqx.yaml`, HEADER('this file') + kustomizationBody(clusterAppName(t.name), '', t.namespace));
+      continue;
+    }
+    files.set(`${dir}/kustomization.yaml`, fluxKustomizationYaml(t));
     files.set(`${dir}/kustomization-emqx.yaml`, fluxEmqxKustomization(t));
     files.set(`${dir}/kustomization-gitops.yaml`, fluxGitopsKustomization(t));
   }

@@ -13,3 +13,11 @@ export function wavesByName(entries: readonly { readonly name: string; readonly 
   const last = lastWave(entries);
   return new Map(entries.map((e) => [e.name, e.wave ?? last]));
 }
+
+/**
+ * `wave-<N>`: the tag `npm run publish` gives a cluster's artifact for its wave, and the tag an
+ * OCI site's OCIRepository follows (`ref.tag`).
+ */
+export function waveTagName(wave: number): string {
+  return `wave-${wave}`;
+}

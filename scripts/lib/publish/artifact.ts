@@ -3,6 +3,7 @@
 import { EXIT_USAGE, UserError } from '../cli/errors.ts';
 import type { HeadRevision } from '../tools/git.ts';
 import type { Cluster } from '../fleet/inventory.ts';
+import { waveTagName } from '../model/waves.ts';
 
 /** Flux's own (fluxcd/pkg/oci globals.go, what `flux push artifact` writes): source-controller pulls these. */
 export const FLUX_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.flux.config.v1+json';
@@ -46,9 +47,9 @@ export function revisionTag(rev: HeadRevision): string {
 export function waveTag(cluster: Cluster, fleet: readonly Cluster[]): string {
   const waveOf = (c: Cluster) => (c as { wave?: number }).wave;
   const own = waveOf(cluster);
-  if (typeof own === 'number') return `wave-${own}`;
+  if (typeof own === 'number') return waveTagName(own);
   const waves = fleet.map(waveOf).filter((w): w is number => typeof w === 'number');
-  return `wave-${waves.length > 0 ? Math.max(...waves) : 1}`;
+  return waveTagName(waves.length > 0 ? Math.max(...waves) : 1);
 }
 
 /** `--registry HOST[:PORT][/PATH]` as oras takes it, checked: no scheme, lower-case path segments. */

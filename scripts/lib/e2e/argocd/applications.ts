@@ -15,13 +15,19 @@ export interface ArgoCondition {
 
 export interface ArgoApplication {
   readonly metadata: { readonly name: string; readonly uid: string; readonly finalizers?: readonly string[]; readonly deletionTimestamp?: string; readonly ownerReferences?: ReadonlyArray<{ readonly kind: string; readonly name: string }> };
-  readonly spec: { readonly destination: { readonly server?: string; readonly name?: string; readonly namespace?: string }; readonly source?: { readonly path?: string; readonly targetRevision?: string } };
+  readonly spec: {
+    readonly destination: { readonly server?: string; readonly name?: string; readonly namespace?: string };
+    readonly source?: { readonly path?: string; readonly targetRevision?: string };
+    readonly syncPolicy?: { readonly automated?: { readonly enabled?: boolean; readonly prune?: boolean; readonly selfHeal?: boolean } };
+  };
   readonly status?: {
     readonly sync?: { readonly status?: string; readonly revision?: string };
     readonly health?: { readonly status?: string; readonly message?: string };
     readonly conditions?: readonly ArgoCondition[];
     readonly reconciledAt?: string;
-    readonly operationState?: { readonly phase?: string; readonly message?: string; readonly syncResult?: { readonly revision?: string; readonly resources?: ReadonlyArray<{ readonly kind: string; readonly name: string; readonly status?: string; readonly message?: string }> }; readonly retryCount?: number };
+    /** What was deployed, oldest first: the last entry's revision is the commit the cluster runs. */
+    readonly history?: ReadonlyArray<{ readonly revision?: string; readonly deployedAt?: string; readonly deployStartedAt?: string }>;
+    readonly operationState?: { readonly phase?: string; readonly message?: string; readonly startedAt?: string; readonly finishedAt?: string; readonly syncResult?: { readonly revision?: string; readonly resources?: ReadonlyArray<{ readonly kind: string; readonly name: string; readonly status?: string; readonly message?: string }> }; readonly retryCount?: number };
     readonly resources?: ReadonlyArray<{ readonly group?: string; readonly kind: string; readonly namespace?: string; readonly name: string; readonly status?: string; readonly health?: { readonly status?: string } }>;
   };
 }

@@ -30,7 +30,9 @@ export const ARGOCD_ENGINE: Engine<ArgoCdResults> = {
   name: 'argocd',
   title: 'Argo CD',
   components: ARGOCD_COMPONENTS,
-  start: (plane, waitMs) => startArgoCd(plane, { timeoutMs: waitMs }),
+  // Progressive syncs for the fleet's RollingSync waves (docs/fleet.md, "Argo CD: progressive
+  // syncs"); the overlays' ApplicationSet has no strategy, which the flag leaves alone.
+  start: (plane, waitMs) => startArgoCd(plane, { timeoutMs: waitMs, applicationSetArgs: ['--enable-progressive-syncs'] }),
   describe: (plane) => describeArgoCd(plane),
   run: async (ctx: E2eContext, stage: Stage) => {
     const bootstrap = await stage('bootstrap: prerequisites, `kubectl apply -k gitops/argocd`, every Application Synced and Healthy', () => bootstrapArgoCd(ctx));
@@ -43,7 +45,7 @@ export const ARGOCD_ENGINE: Engine<ArgoCdResults> = {
     const removal = await stage('push: an overlay directory removed', () => removeOverlayThroughArgoCd(ctx));
     const remaining = ctx.overlays.filter((o) => o !== overlayToRemove(ctx.overlays));
     const uninstall = await stage('the ApplicationSet deleted with --cascade=orphan: every broker keeps running', () => uninstallApplicationSetKeepingBrokers(ctx, remaining));
-    const fleet = await stage('the fleet on two clusters: the hub and a second control plane, then one cluster leaves the inventory', () => fleetOnTwoClusters(ctx));
+    const fleet = await stage('the fleet on two clusters: the hub and a second control plane, changes in waves (RollingSync), then one cluster leaves the inventory', () => fleetOnTwoClusters(ctx));
     return { bootstrap, configChange, immutable, replace, removal, uninstall, fleet };
   },
 };

@@ -3,8 +3,8 @@
 // 127.0.0.1). The inventory is cut to two edge clusters aimed at those servers, as a fleet's own
 // inventory would be, `npm run fleet -- generate` writes gitops/argocd/fleet from it, and
 // `kubectl apply -k gitops/argocd/fleet` deploys each cluster's Application to its own cluster.
-// Then one cluster leaves the inventory: with `applicationsSync: create-update` its Application and
-// its brokers stay.
+// Then two pushes roll out in waves (waves.ts), and one cluster leaves the inventory: with
+// `applicationsSync: create-update` its Application and its brokers stay.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -18,6 +18,7 @@ import { createOverlayPrerequisites } from '../prerequisites.ts';
 import { applicationState } from './claim-size.ts';
 import { getApplication, refreshApplication } from './applications.ts';
 import { waitApplicationsSynced } from './sync.ts';
+import { wavesThroughArgoCd, type ArgoWavesReport } from './waves.ts';
 
 /** Argo CD's name for the cluster it runs in. */
 export const IN_CLUSTER = 'https://kubernetes.default.svc';
@@ -27,6 +28,8 @@ const OVERLAY = 'single-node';
 export interface FleetReport {
   readonly commit: string;
   readonly clusters: ReadonlyArray<{ readonly cluster: string; readonly server: string; readonly application: string; readonly destination: string; readonly sync: string; readonly health: string; readonly workload: string; readonly readyPods: number }>;
+  /** The two clusters in waves 1 and 2 with progressive syncs (waves.ts). */
+  readonly waves: ArgoWavesReport;
   /** The cluster taken out of the inventory, and what stayed. */
   readonly removed: { readonly commit: string; readonly cluster: string; readonly applicationKept: boolean; readonly state: string; readonly samePods: boolean; readonly ready: boolean };
 }
@@ -104,6 +107,9 @@ export async function fleetOnTwoClusters(ctx: E2eContext): Promise<FleetReport> 
       });
     }
 
+    // The hub's cluster is wave 1 and the spoke's wave 2 (cutInventory): roll changes out in waves.
+    const waves = await wavesThroughArgoCd(ctx, spoke, onHub, onSpoke);
+
     // The spoke leaves the inventory; emqx-fleet-gitops syncs the regenerated ApplicationSet.
     const podsBefore = (await podsOf(spoke, workload)).map((p) => p.uid).sort();
     await cutInventory(ctx, new Map([[onHub, IN_CLUSTER]]));
@@ -123,6 +129,7 @@ export async function fleetOnTwoClusters(ctx: E2eContext): Promise<FleetReport> 
     return {
       commit,
       clusters,
+      waves,
       removed: {
         commit: removedAt,
         cluster: onSpoke,
