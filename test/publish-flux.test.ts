@@ -2,7 +2,8 @@
 // and the pinned source-controller and kustomize-controller on an ephemeral control plane pull it
 // (OCIRepository at the wave tag, Kustomization of ./, both as `npm run fleet -- generate` writes them
 // for an inventory entry with `oci:`) and apply the same objects as the Git path
-// (GitRepository over HTTP, Kustomization of ./clusters/<name>) does for the same working tree.
+// (GitRepository over HTTP, Kustomization of ./clusters/<name>) does for the same working tree;
+// then promotion by wave tag: publishing wave 1's cluster moves only what wave 1's site pulls.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BARE_NAME, createTestRepository, E2E_BRANCH } from '../scripts/lib/e2e/repository.ts';
 import { FLUX_NAMESPACE, getKustomization, readyCondition, type Condition, type FluxKustomization } from '../scripts/lib/e2e/flux/controllers.ts';
 import { startFluxControllers } from '../scripts/lib/e2e/flux/controllers.ts';
-import { readInventory } from '../scripts/lib/fleet/inventory.ts';
+import { readInventory, type Cluster } from '../scripts/lib/fleet/inventory.ts';
+import { publish } from '../scripts/lib/publish/run.ts';
 import { waveTag } from '../scripts/lib/publish/artifact.ts';
 import { installPinnedCrds } from '../scripts/lib/tools/control-plane/crds.ts';
 import type { Server } from '../scripts/lib/tools/control-plane/processes.ts';
@@ -59,11 +61,12 @@ describeWithRegistry('publish -> Flux pull', () => {
       let controllers: Server[];
       let server: GitHttpServer;
       let dir: string;
+      let repo: Awaited<ReturnType<typeof createTestRepository>>;
 
       beforeAll(async () => {
         dir = await mkdtemp(path.join(os.tmpdir(), 'emqx-publish-flux-'));
         registry = await startRegistry();
-        const repo = await createTestRepository(REPO_ROOT, dir);
+        repo = await createTestRepository(REPO_ROOT, dir);
         await repo.commit('the working tree, for the Git path');
         await repo.push();
         server = await serveGitOverHttp(repo.projectRoot);
@@ -142,6 +145,55 @@ describeWithRegistry('publish -> Flux pull', () => {
             .filter((c) => c.metadata.name !== 'kube-root-ca.crt')
             .map((c) => ({ name: c.metadata.name, data: c.data }));
         expect(await configMaps(OCI_NAMESPACE)).toEqual(await configMaps(cluster.namespace));
+      });
+
+      // Each site follows its own repository's `wave-<N>` tag: publishing the clusters of wave 1
+      // moves only their tags, and a wave 2 site keeps what it runs until its clusters are published.
+      it('promotion by wave tag: publishing wave 1 moves only wave 1, then publishing wave 2 moves it', { timeout: 2 * WAIT_MS }, async () => {
+        const fleet = readInventory({ root: repo.work }).clusters;
+        const [first, second] = [fleet.find((c) => c.wave === 1)!, fleet.find((c) => c.wave === 2 && c.overlay === 'single-node')!];
+        const site = { registry: `${registry.host}/waves`, insecure: true };
+        const copy = await ociFleetCopy(await mkdtemp(path.join(dir, 'oci-waves-')), { [first.name]: site, [second.name]: site });
+        const repositories: K8sObject[] = [];
+        for (const c of [first, second]) {
+          const built = await kustomizeBuild(await findKustomize(), path.join(copy, 'gitops', 'flux', 'clusters', c.name));
+          repositories.push(parseObjects(built.ok ? built.yaml : '').find((o) => o.kind === 'OCIRepository')!);
+        }
+        const publishWave = async (c: Cluster) => {
+          const out = await publish({ root: repo.work, registry: site.registry, transport: { plainHttp: true }, clusters: [c.name], usage: 'usage', warn: () => undefined });
+          return out.published[0]!;
+        };
+        const revisionOf = async (c: Cluster) => {
+          const res = await cp.api(`/apis/source.toolkit.fluxcd.io/v1/namespaces/${FLUX_NAMESPACE}/ocirepositories/emqx-${c.name}`);
+          return res.status === 200 ? ((JSON.parse(res.body) as OciRepository).status?.artifact?.revision ?? '') : '';
+        };
+        const pulls = (c: Cluster, revision: string) =>
+          until(`OCIRepository emqx-${c.name} at ${revision}`, WAIT_MS, async () => {
+            await cp.kubectlOk(['-n', FLUX_NAMESPACE, 'annotate', '--overwrite', `ocirepository/emqx-${c.name}`, `reconcile.fluxcd.io/requestedAt=${Date.now()}`]);
+            const seen = await revisionOf(c);
+            return seen === revision ? true : `at ${seen || 'nothing'}`;
+          });
+
+        // Both waves published at the first commit, and pulled.
+        const [a1, a2] = [await publishWave(first), await publishWave(second)];
+        await cp.kubectlOk(['apply', '-f', '-'], { input: repositories.map((o) => JSON.stringify(o)).join('\n---\n') });
+        await pulls(first, `wave-1@${a1.digest}`);
+        await pulls(second, `wave-2@${a2.digest}`);
+
+        // A change both render, published for wave 1 only: wave 1 pulls it, wave 2 stays.
+        await repo.edit('overlays/single-node/kustomization.yaml', (t) => t.replace(/(\n(\s+)- EMQX_CLUSTER__DISCOVERY_STRATEGY=singleton\n)/, '$1$2- EMQX_LOG__CONSOLE__FORMATTER=json\n'));
+        const changed = await repo.commit('single-node: a setting, for wave 1 first');
+        const b1 = await publishWave(first);
+        expect(b1.digest).not.toBe(a1.digest);
+        await pulls(first, `wave-1@${b1.digest}`);
+        await cp.kubectlOk(['-n', FLUX_NAMESPACE, 'annotate', '--overwrite', `ocirepository/emqx-${second.name}`, `reconcile.fluxcd.io/requestedAt=${Date.now()}`]);
+        await new Promise((r) => setTimeout(r, 5_000));
+        expect(await revisionOf(second)).toBe(`wave-2@${a2.digest}`);
+
+        // Promotion: wave 2's clusters published; its site pulls the commit wave 1 runs.
+        const b2 = await publishWave(second);
+        await pulls(second, `wave-2@${b2.digest}`);
+        expect(b2.tags).toEqual([changed.slice(0, 12), 'wave-2']);
       });
     },
     [...CONTROL_PLANE_BINARIES, ...FLUX_BINARIES],
