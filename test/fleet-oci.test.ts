@@ -3,7 +3,7 @@
 // real source-controller pulling what that folder declares is test/publish-flux.test.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isUpToDate, planFleet } from '../scripts/lib/fleet/generate.ts';
 import { checkInventory, OCI_FIELDS, readInventory } from '../scripts/lib/fleet/inventory.ts';
 import { promoteWave } from '../scripts/lib/fleet/promote.ts';
@@ -18,11 +18,10 @@ import { validateOverlays } from '../scripts/lib/validate/run.ts';
 import { kubeconformValidator } from '../scripts/lib/validate/schema.ts';
 import { ociFleetCopy } from './helpers/oci-fleet.ts';
 import { parseObjects } from './helpers/render.ts';
-import { useTempDirs } from './helpers/tmp.ts';
+import { useSuiteTempDirs } from './helpers/tmp.ts';
 import { asCommandError } from './helpers/user-error.ts';
 
 const TIMEOUT = 120_000;
-const tempDir = useTempDirs();
 const context = { overlays: listOverlays().map((o) => o.name), file: 'clusters/inventory.yaml', lineOf: (i: number) => 7 + i * 6 };
 const entry = (oci: unknown) => ({ clusters: [{ name: 'store-9', overlay: 'single-node', server: 'https://s9.example.net:6443', region: 'it-milan', oci }] });
 const messages = (oci: unknown) => checkInventory(entry(oci), context).problems.map((p) => p.message);
@@ -63,8 +62,14 @@ describe('an inventory entry that pulls from an OCI registry', () => {
 });
 
 describe('npm run fleet -- generate for an OCI site', () => {
+  // One copy, generated once: each test only reads it.
+  const suiteDir = useSuiteTempDirs();
+  let root: string;
+  beforeAll(async () => {
+    root = await sites(await suiteDir());
+  }, TIMEOUT);
+
   it('writes an OCIRepository at the wave tag and a Kustomization of it, with no Git source and no self-sync', { timeout: TIMEOUT }, async () => {
-    const root = await sites(await tempDir());
     expect(isUpToDate(planFleet(root).drift)).toBe(true);
     const folder = path.join(root, 'gitops', 'flux', 'clusters', 'store-0391');
     expect(existsSync(path.join(folder, 'kustomization-gitops.yaml'))).toBe(false);
@@ -85,7 +90,6 @@ describe('npm run fleet -- generate for an OCI site', () => {
   });
 
   it('leaves OCI sites out of Argo CD, which reads Git and pushes to the API server', { timeout: TIMEOUT }, async () => {
-    const root = await sites(await tempDir());
     const appset = readFileSync(path.join(root, 'gitops', 'argocd', 'fleet', 'applicationset.yaml'), 'utf8');
     const project = readFileSync(path.join(root, 'gitops', 'argocd', 'fleet', 'appproject.yaml'), 'utf8');
     for (const text of [appset, project]) {
@@ -96,7 +100,6 @@ describe('npm run fleet -- generate for an OCI site', () => {
   });
 
   it('validate passes the generated folders: the OCIRepository against the pinned Flux schemas', { timeout: TIMEOUT }, async () => {
-    const root = await sites(await tempDir());
     const dirs = ['store-0391', 'depot-hamburg'].map((c) => path.join(root, 'gitops', 'flux', 'clusters', c));
     const [kustomize, schema] = await Promise.all([findKustomize(), kubeconformValidator(DEFAULT_KUBERNETES_VERSION)]);
     const reports = await validateOverlays(kustomize, selectOverlays(dirs, 'usage'), { schema });

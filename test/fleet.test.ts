@@ -325,12 +325,21 @@ describe('npm run fleet -- report', () => {
 
   it('flags a duplicate server in the inventory, naming both clusters, exit 1', { timeout: TIMEOUT }, async () => {
     const root = await repoCopy();
+    // The two clusters that collide, alone: the report renders each cluster of the inventory.
     const file = path.join(root, 'clusters', 'inventory.yaml');
-    await writeFile(file, (await readFile(file, 'utf8')).replace('server: https://store-0391.edge.example.net:6443', 'server: https://store-0103.edge.example.net:6443'));
+    const names = ['store-0103', 'store-0391'];
+    const clusters = readInventory({ root }).clusters;
+    const both = clusters.filter((c) => names.includes(c.name));
+    for (const c of clusters) if (!names.includes(c.name)) await rm(c.dir, { recursive: true });
+    const entries = both.map((c) => `  - name: ${c.name}\n    overlay: ${c.overlay}\n    server: https://store-0103.edge.example.net:6443\n    region: ${c.region}\n`);
+    await writeFile(file, `---\nclusters:\n${entries.join('')}`);
     const out = await fleet(root, ['report']);
     expect(out.exitCode).toBe(1);
     expect(out.stdout).toContain('shared server or identity:');
     expect(out.stdout).toMatch(/ {2}server https:\/\/store-0103\.edge\.example\.net:6443: store-0103, store-0391: both would deploy to one cluster/);
+    // Only the collision: both clusters rendered.
+    expect(out.stdout).not.toContain('kustomize build failed');
+    expect(out.stdout).toMatch(/store-0391 +single-node/);
   });
 });
 
