@@ -91,8 +91,18 @@ async function followedBranch(plane: ControlPlane): Promise<string> {
   return (JSON.parse(res.body) as { spec?: { ref?: { branch?: string } } }).spec?.ref?.branch ?? '';
 }
 
-async function state(plane: ControlPlane, cluster: string, wave: number): Promise<WaveCluster> {
-  const k = await getKustomization(plane, `emqx-${cluster}`);
+/**
+ * The cluster's Kustomization once its Ready condition is settled (True or False). A reconcile that
+ * a request queued while the last one ran sets Ready=Unknown for its health checks, seconds after
+ * it was True: a single read could catch that and report a healthy cluster as not Ready.
+ */
+async function state(ctx: E2eContext, plane: ControlPlane, cluster: string, wave: number): Promise<WaveCluster> {
+  let k: Awaited<ReturnType<typeof getKustomization>>;
+  await ctx.wait(`${cluster}: Kustomization emqx-${cluster} Ready settled (True or False)`, async () => {
+    k = await getKustomization(plane, `emqx-${cluster}`);
+    const ready = readyCondition(k);
+    return ready?.status === 'True' || ready?.status === 'False' ? true : `Ready=${ready?.status ?? '?'} (${ready?.reason ?? ''})`;
+  });
   const branch = await followedBranch(plane);
   return { cluster, wave, branch, applied: commitOf(k?.status?.lastAppliedRevision) ?? '', ready: readyCondition(k)?.status === 'True' };
 }
@@ -153,7 +163,7 @@ export async function fluxWavesOnTwoClusters(ctx: E2eContext): Promise<FluxWaves
     if (wave2Branch === E2E_BRANCH || wave2Branch === '') throw new Error(`${second} (wave 2) follows "${wave2Branch}", not a branch of its own`);
     await ctx.repo.pushBranch(c0, wave2Branch);
     await Promise.all([reconcileTo(ctx, p1, first, c0), reconcileTo(ctx, p2, second, c0)]);
-    const bootstrap = [await state(p1, first, 1), await state(p2, second, 2)];
+    const bootstrap = [await state(ctx, p1, first, 1), await state(ctx, p2, second, 2)];
     const podsBefore = async () => (await podsOf(p2, WORKLOAD)).map((p) => p.uid).sort().join();
 
     // 1. A change both clusters render reaches wave 1 only.
@@ -164,8 +174,8 @@ export async function fluxWavesOnTwoClusters(ctx: E2eContext): Promise<FluxWaves
     await staysAt(ctx, p2, second, c0);
     const change = {
       commit: c1,
-      wave1: await state(p1, first, 1),
-      wave2: await state(p2, second, 2),
+      wave1: await state(ctx, p1, first, 1),
+      wave2: await state(ctx, p2, second, 2),
       wave1ConfigMaps: await templateConfigMaps(p1, WORKLOAD),
       wave2ConfigMaps: await templateConfigMaps(p2, WORKLOAD),
     };
@@ -178,7 +188,7 @@ export async function fluxWavesOnTwoClusters(ctx: E2eContext): Promise<FluxWaves
     if (promoted.exitCode !== 0) throw new Error(`npm run fleet -- promote --wave 2 failed (exit ${promoted.exitCode}):\n${promoted.stderr}`);
     await reconcileTo(ctx, p2, second, c1);
     const again = await promote();
-    const promotion = { output: promoted.stdout.trim(), branchAfter: await ctx.repo.branchCommit(wave2Branch), wave2: await state(p2, second, 2), again };
+    const promotion = { output: promoted.stdout.trim(), branchAfter: await ctx.repo.branchCommit(wave2Branch), wave2: await state(ctx, p2, second, 2), again };
 
     // 3. A change that never gets Ready on wave 1 holds the rollout there.
     const pods2 = await podsBefore();
@@ -210,7 +220,7 @@ export async function fluxWavesOnTwoClusters(ctx: E2eContext): Promise<FluxWaves
         wave1: { ready: `${r1?.status ?? '?'} (${r1?.reason ?? ''}) ${r1?.message ?? ''}`.trim(), lastAttempted: commitOf(k1?.status?.lastAttemptedRevision) ?? '' },
         refusal,
         branchAfter: await ctx.repo.branchCommit(wave2Branch),
-        wave2: await state(p2, second, 2),
+        wave2: await state(ctx, p2, second, 2),
         wave2SamePods: (await podsBefore()) === pods2,
       },
     };
