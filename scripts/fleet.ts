@@ -1,6 +1,7 @@
 // npm run fleet -- add|generate|report
 // The fleet: clusters/inventory.yaml lists the clusters, clusters/<name>/ holds each one's settings,
 // and the GitOps files (gitops/argocd/fleet, gitops/flux/clusters) are generated from the inventory.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { formatOption, parseCommandLine } from './lib/cli/cli.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './lib/cli/errors.ts';
@@ -11,9 +12,10 @@ import { MAX_WAVE, readInventory } from './lib/fleet/inventory.ts';
 import { findKubectl, promoteWave } from './lib/fleet/promote.ts';
 import { readRepositorySettings } from './lib/gitops/repository.ts';
 import { formatReport, fleetReport, REPORT_FORMATS, type ReportFormat } from './lib/fleet/report.ts';
-import { FLEET_GENERATE_COMMAND, waveBranch } from './lib/gitops/fleet.ts';
+import { FLEET_GENERATE_COMMAND } from './lib/gitops/fleet.ts';
 import { writeTree } from './lib/gitops/generated.ts';
 import { findKustomize } from './lib/tools/kustomize.ts';
+import { findOras } from './lib/tools/oras.ts';
 import { runMain } from './lib/cli/main.ts';
 import { REPO_ROOT } from './lib/util/paths.ts';
 
@@ -29,16 +31,19 @@ const USAGE = `usage: npm run fleet -- <command> [options]
   report [--format text|markdown|json]
                  per cluster, every rendered field that differs from its overlay's own render, and
                  clusters that would share a server or an identity
-  promote --wave N --kubeconfig FILE [--remote NAME]
-                 moves the branch wave N follows with Flux (fleet/wave-N) to the commit wave N-1
-                 runs, once every cluster of wave N-1 is Ready at it; each cluster is read through
-                 the context of FILE named after it; pushes to NAME (default origin)
+  promote --wave N --kubeconfig FILE [--remote NAME] [--ca-file CA]
+                 moves what wave N follows to the commit wave N-1 runs, once every cluster of wave
+                 N-1 is Ready at it: the branch fleet/wave-N (pushed to NAME, default origin), and
+                 the wave-N tag of each OCI site of wave N (in the registry its entry names; CA for
+                 a registry with a private CA); each cluster is read through the context of FILE
+                 named after it
 
   --root DIR     the repository to work on (default: this one)
 
 exit codes: 0 done and clean, 1 a problem in the inventory or the directories (or drift with
 --check, a shared identity in the report, or a promotion refused: a cluster of the wave before
-not Ready, or nothing to promote), 2 usage or tool error`;
+not Ready, an OCI site with no artifact of the commit, or nothing to promote), 2 usage or tool
+error`;
 
 /** A wave number as the command line gives it: 1 to MAX_WAVE. */
 function isWave(text: string): boolean {
@@ -59,6 +64,7 @@ await runMain(async () => {
       wave: { type: 'string' },
       kubeconfig: { type: 'string' },
       remote: { type: 'string' },
+      'ca-file': { type: 'string' },
       description: { type: 'string' },
       replicas: { type: 'string' },
       'storage-size': { type: 'string' },
@@ -80,7 +86,7 @@ await runMain(async () => {
     add: ['overlay', 'server', 'region', 'zone', 'wave', 'description', 'replicas', 'storage-size', 'storage-class', 'cluster-domain', 'lb-annotation', 'tls-name', 'root'],
     generate: ['check', 'root'],
     report: ['format', 'root'],
-    promote: ['wave', 'kubeconfig', 'remote', 'root'],
+    promote: ['wave', 'kubeconfig', 'remote', 'ca-file', 'root'],
   };
   if (!command || !(command in allowed)) throw new UsageError(command ? `unknown command ${command}` : 'no command given', USAGE);
   const stray = Object.keys(values).filter((k) => k !== 'help' && !allowed[command]!.includes(k));
@@ -129,8 +135,20 @@ await runMain(async () => {
     const last = Math.max(1, ...clusters.map((c) => c.wave));
     if (wave === 1) throw new UsageError(`wave 1 follows ${revision} itself (gitops/repository/repository.env): a merge reaches it with nothing to promote`, USAGE);
     if (wave > last) throw new UsageError(`--wave ${wave}: the inventory's last wave is ${last}`, USAGE);
-    const plan = await promoteWave({ repo: root, remote: values.remote ?? 'origin', branch: revision, wave, clusters, kubeconfig: path.resolve(values.kubeconfig), kubectlBin: await findKubectl(), log: (l) => process.stderr.write(`${l}\n`) });
-    process.stdout.write(`promoted wave ${wave}: ${waveBranch(wave)} ${plan.from ? `${plan.from.slice(0, 12)} -> ` : '(new) '}${plan.to.slice(0, 12)}, what wave ${wave - 1} runs\n`);
+    const caFile = values['ca-file'] ? path.resolve(values['ca-file']) : undefined;
+    if (caFile && !existsSync(caFile)) throw new UsageError(`--ca-file ${values['ca-file']}: no such file`, USAGE);
+    const plan = await promoteWave({
+      repo: root,
+      remote: values.remote ?? 'origin',
+      branch: revision,
+      wave,
+      clusters,
+      kubeconfig: path.resolve(values.kubeconfig),
+      kubectlBin: await findKubectl(),
+      registryAccess: async () => ({ oras: await findOras(), ...(caFile ? { caFile } : {}) }),
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
+    for (const m of plan.moves) process.stdout.write(`promoted wave ${wave}: ${m.name} ${m.from ? `${m.from.slice(0, 12)} -> ` : '(new) '}${plan.to.slice(0, 12)}, what wave ${wave - 1} runs\n`);
     return EXIT_OK;
   }
 

@@ -49,7 +49,8 @@ await runMain(async () => {
       `${p.cluster}: ${p.repository}\n` +
         `  tags: ${p.tags.join(', ')}\n` +
         `  digest: ${p.digest} (manifest: the same render at the same commit gives the same digest)\n` +
-        `  content: ${p.contentDigest} (${p.file}, ${p.objects} objects: the same render gives the same digest)\n`,
+        `  content: ${p.contentDigest} (${p.file}, ${p.objects} objects: the same render gives the same digest)\n` +
+        (p.held ? `  held: ${p.held.tag} stays at ${p.held.digest} (\`npm run fleet -- promote --wave ${p.held.wave}\` moves it once wave ${p.held.wave - 1} is Ready)\n` : ''),
     );
   }
   process.stdout.write(`published ${published.length} cluster${published.length === 1 ? '' : 's'} at ${revision}\n`);

@@ -5,8 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isUpToDate, planFleet } from '../scripts/lib/fleet/generate.ts';
-import { checkInventory, OCI_FIELDS, readInventory } from '../scripts/lib/fleet/inventory.ts';
-import { promoteWave } from '../scripts/lib/fleet/promote.ts';
+import { checkInventory, OCI_FIELDS } from '../scripts/lib/fleet/inventory.ts';
 import { listOverlays } from '../scripts/lib/model/overlays.ts';
 import type { K8sObject } from '../scripts/lib/model/object.ts';
 import { selectOverlays } from '../scripts/lib/model/select-overlays.ts';
@@ -19,7 +18,6 @@ import { kubeconformValidator } from '../scripts/lib/validate/schema.ts';
 import { ociFleetCopy } from './helpers/oci-fleet.ts';
 import { parseObjects } from './helpers/render.ts';
 import { useSuiteTempDirs } from './helpers/tmp.ts';
-import { asCommandError } from './helpers/user-error.ts';
 
 const TIMEOUT = 120_000;
 const context = { overlays: listOverlays().map((o) => o.name), file: 'clusters/inventory.yaml', lineOf: (i: number) => 7 + i * 6 };
@@ -105,14 +103,5 @@ describe('npm run fleet -- generate for an OCI site', () => {
     const reports = await validateOverlays(kustomize, selectOverlays(dirs, 'usage'), { schema });
     expect(reports.flatMap((r) => r.findings.filter((f) => f.severity === 'error').map((f) => f.message))).toEqual([]);
     expect(tally(reports).errors).toBe(0);
-  });
-});
-
-describe('npm run fleet -- promote and OCI sites', () => {
-  it('refuses a wave whose previous wave all pulls from a registry, and says to publish instead: exit 1', async () => {
-    const clusters = readInventory().clusters.map((c) => (c.wave === 1 ? { ...c, oci: { registry: REGISTRY, insecure: true } } : c));
-    const out = await asCommandError(() => promoteWave({ repo: REPO_ROOT, remote: 'origin', branch: 'main', wave: 2, clusters, kubeconfig: '/nonexistent', kubectlBin: 'kubectl' }));
-    expect(out.exitCode).toBe(1);
-    expect(out.stderr).toContain('error: cannot promote wave 2: every cluster of wave 1 pulls from an OCI registry, so no branch says what it runs. Fix: promote OCI sites by publishing wave 2\'s clusters');
   });
 });

@@ -16,7 +16,9 @@ import { inventoryWaves } from '../scripts/lib/diff/run.ts';
 import type { DiffReport, OverlayDiff } from '../scripts/lib/diff/types.ts';
 import { listOverlays } from '../scripts/lib/model/overlays.ts';
 import { lastWave, wavesByName } from '../scripts/lib/model/waves.ts';
-import { branchOfWave, commitOfRevision, planPromotion } from '../scripts/lib/fleet/promote.ts';
+import { branchOfWave, planPromotion, type WaveTarget } from '../scripts/lib/fleet/promote.ts';
+import { commitOfRevision } from '../scripts/lib/model/waves.ts';
+import { digestOfRevision } from '../scripts/lib/fleet/promote-oci.ts';
 import { REPO_ROOT } from '../scripts/lib/util/paths.ts';
 import { configMap } from './helpers/objects.ts';
 import { useTempDirs } from './helpers/tmp.ts';
@@ -181,16 +183,19 @@ describe('npm run diff on a fleet with waves', () => {
 describe('npm run fleet -- promote: the decision', () => {
   const C1 = '1'.repeat(40);
   const C2 = '2'.repeat(40);
+  const C3 = '3'.repeat(40);
   const ready = (cluster: string, commit = C1) => ({ cluster, ready: true, message: 'Ready=True: Applied revision: main@sha1:...', commit });
+  const branch = (current?: string, ahead = false): WaveTarget => ({ name: 'fleet/wave-2', ...(current ? { current } : {}), ahead });
+  const site = (name: string, current?: string, extra: Partial<WaveTarget> = {}): WaveTarget => ({ name: `registry.example.net/emqx/${name}:wave-2`, ...(current ? { current } : {}), ahead: false, ...extra });
 
   it('moves wave N to the one commit every cluster of wave N-1 is Ready at', () => {
-    expect(planPromotion(2, [ready('a'), ready('b')], C2, false)).toEqual({ kind: 'promote', wave: 2, to: C1, from: C2 });
+    expect(planPromotion(2, [ready('a'), ready('b')], [branch(C2)])).toEqual({ kind: 'promote', wave: 2, to: C1, moves: [{ name: 'fleet/wave-2', from: C2 }] });
     // The first promotion creates the branch.
-    expect(planPromotion(2, [ready('a')], undefined, false)).toEqual({ kind: 'promote', wave: 2, to: C1 });
+    expect(planPromotion(2, [ready('a')], [branch()])).toEqual({ kind: 'promote', wave: 2, to: C1, moves: [{ name: 'fleet/wave-2' }] });
   });
 
   it('refuses, naming each cluster of wave N-1 that is not Ready, with Flux\'s message', () => {
-    const plan = planPromotion(3, [ready('a'), { cluster: 'b', ready: false, message: 'Ready=False: health check failed after 2m0s: timeout waiting for: [StatefulSet/emqx-single-node/emqx status: \'InProgress\']', commit: C1 }, { cluster: 'c', ready: false, message: 'cannot read Kustomization flux-system/emqx-c through context c: context was not found' }], C2, false);
+    const plan = planPromotion(3, [ready('a'), { cluster: 'b', ready: false, message: 'Ready=False: health check failed after 2m0s: timeout waiting for: [StatefulSet/emqx-single-node/emqx status: \'InProgress\']', commit: C1 }, { cluster: 'c', ready: false, message: 'cannot read Kustomization flux-system/emqx-c through context c: context was not found' }], [branch(C2)]);
     expect(plan.kind).toBe('refused');
     expect(plan.kind === 'refused' && plan.reason).toBe(
       '2 of 3 clusters of wave 2 are not Ready:\n' +
@@ -201,13 +206,32 @@ describe('npm run fleet -- promote: the decision', () => {
   });
 
   it('refuses while wave N-1 runs several commits, and when there is nothing to promote', () => {
-    const mixed = planPromotion(2, [ready('a', C1), ready('b', C2)], undefined, false);
+    const mixed = planPromotion(2, [ready('a', C1), ready('b', C2)], []);
     expect(mixed.kind === 'refused' && mixed.reason).toBe(`the clusters of wave 1 run 2 different commits:\n  ${C1.slice(0, 12)}: a\n  ${C2.slice(0, 12)}: b\nFix: wait until wave 1 runs one commit, then promote again.`);
-    const same = planPromotion(2, [ready('a')], C1, false);
+    const same = planPromotion(2, [ready('a')], [branch(C1)]);
     expect(same.kind === 'refused' && same.reason).toBe(`nothing to promote: wave 2 (fleet/wave-2) already runs ${C1.slice(0, 12)}, what wave 1 runs.`);
-    const ahead = planPromotion(2, [ready('a')], C2, true);
+    const ahead = planPromotion(2, [ready('a')], [branch(C2, true)]);
     expect(ahead.kind === 'refused' && ahead.reason).toMatch(/^nothing to promote: wave 2 \(fleet\/wave-2\) already runs 222222222222, which contains 111111111111/);
-    expect(planPromotion(2, [], undefined, false)).toEqual({ kind: 'refused', wave: 2, reason: 'wave 1 has no cluster.' });
+    expect(planPromotion(2, [], [branch()])).toEqual({ kind: 'refused', wave: 2, reason: 'wave 1 has no cluster.' });
+  });
+
+  it("moves the branch and each OCI site's wave tag that is behind, and only those", () => {
+    const plan = planPromotion(2, [ready('a')], [branch(C1), site('s1', C2), site('s2'), site('s3', C1), site('s4', C3, { ahead: true })]);
+    expect(plan).toEqual({ kind: 'promote', wave: 2, to: C1, moves: [{ name: 'registry.example.net/emqx/s1:wave-2', from: C2 }, { name: 'registry.example.net/emqx/s2:wave-2' }] });
+    const none = planPromotion(2, [ready('a')], [branch(C1), site('s3', C1)]);
+    expect(none.kind === 'refused' && none.reason).toBe(`nothing to promote: wave 2 already runs it:\n  fleet/wave-2: ${C1.slice(0, 12)}\n  registry.example.net/emqx/s3:wave-2: ${C1.slice(0, 12)}\nIt is what wave 1 runs.`);
+  });
+
+  it("refuses, moving nothing, when a site that must move has no artifact of the commit wave N-1 runs", () => {
+    const plan = planPromotion(2, [ready('a')], [branch(C2), site('s1', C2, { unpublished: 'registry.example.net/emqx/s1:111111111111 is not in the registry (not found). Fix: publish that commit for it' }), site('s2', C1, { unpublished: 'never asked: it runs C1 already' })]);
+    expect(plan).toEqual({ kind: 'refused', wave: 2, reason: `wave 1 runs ${C1.slice(0, 12)}, which wave 2 cannot be moved to:\n  registry.example.net/emqx/s1:111111111111 is not in the registry (not found). Fix: publish that commit for it\nNothing was moved.` });
+  });
+
+  it("an OCI site of wave N-1 runs what its artifact names; its revision gives the digest", () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(digestOfRevision(`wave-1@${digest}`)).toBe(digest);
+    expect(digestOfRevision(`main@sha1:${C1}`)).toBeUndefined();
+    expect(planPromotion(2, [{ cluster: 'oci-site', ready: true, message: 'Ready=True', revision: `wave-1@${digest}`, commit: C1 }], [branch(C2)])).toMatchObject({ kind: 'promote', to: C1 });
   });
 
   it('reads the commit out of Flux\'s revision, and the branch each wave follows', () => {

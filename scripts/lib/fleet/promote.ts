@@ -1,19 +1,23 @@
-// `npm run fleet -- promote --wave N`: moves the branch wave N follows with Flux (fleet/wave-N) to
-// the commit wave N-1 runs, once every cluster of wave N-1 is Ready at it. What a cluster runs is
-// what its Flux says: the Kustomization emqx-<cluster> (Ready, lastAppliedRevision), read through
-// the kubeconfig context named after the cluster. The decision is a pure function over those
-// facts (planPromotion); the command around it reads them and pushes the branch.
+// `npm run fleet -- promote --wave N`: moves what wave N follows to the commit wave N-1 runs, once
+// every cluster of wave N-1 is Ready at it. Wave N follows fleet/wave-N on the Git path, and each
+// OCI site of it its repository's `wave-N` tag (promote-oci.ts). What a cluster runs is what its
+// Flux says: the Kustomization emqx-<cluster> (Ready, lastAppliedRevision), read through the
+// kubeconfig context named after the cluster; for an OCI site, the commit its artifact names. The
+// decision is a pure function over those facts (planPromotion); the command around it reads them
+// and pushes the branch and moves the tags.
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { which } from 'zx/core';
-import { EXIT_FINDINGS, ToolError, UserError } from '../cli/errors.ts';
+import { EXIT_FINDINGS, EXIT_USAGE, ToolError, UserError } from '../cli/errors.ts';
 import { clusterAppName, waveBranch } from '../gitops/fleet.ts';
 import { binaryPath } from '../tools/control-plane/binaries.ts';
-import { fetchBranch, isAncestor, pushCommit, remoteBranchCommit } from '../tools/git.ts';
+import { fetchBranch, hasCommit, isAncestor, pushCommit, remoteBranchCommit } from '../tools/git.ts';
 import { kubectl, type Kubectl } from '../tools/kubectl.ts';
 import type { Cluster } from './inventory.ts';
+import { commitOfArtifact, digestOfRevision, isOciCluster, moveWaveTag, readOciTarget, type OciTarget, type RegistryAccess } from './promote-oci.ts';
+import { commitOfRevision } from '../model/waves.ts';
 
 /** What one cluster of the wave before runs, as its Flux reports it. */
 export interface ClusterRun {
@@ -21,27 +25,39 @@ export interface ClusterRun {
   readonly ready: boolean;
   /** The Ready condition's message, or why the cluster could not be read. */
   readonly message: string;
-  /** The commit it last applied (from `lastAppliedRevision`, `main@sha1:<commit>`). */
+  /** The commit it last applied (from `lastAppliedRevision`, `main@sha1:<commit>`; for an OCI site, its artifact's). */
   readonly commit?: string;
+  /** `lastAppliedRevision` as Flux wrote it. */
+  readonly revision?: string;
+}
+
+/** What wave N follows: fleet/wave-N, or an OCI site's `<registry>/<cluster>:wave-N`. */
+export interface WaveTarget {
+  readonly name: string;
+  /** The commit it points at now; none when it does not exist yet. */
+  readonly current?: string;
+  /** It points at a commit that contains the one wave N-1 runs. */
+  readonly ahead: boolean;
+  /** Why it cannot point at that commit (an OCI site whose artifact of it was never published). */
+  readonly unpublished?: string;
+}
+
+export interface Move {
+  readonly name: string;
+  readonly from?: string;
 }
 
 export type Promotion =
-  | { readonly kind: 'promote'; readonly wave: number; readonly to: string; readonly from?: string }
+  | { readonly kind: 'promote'; readonly wave: number; readonly to: string; readonly moves: readonly Move[] }
   | { readonly kind: 'refused'; readonly wave: number; readonly reason: string };
 
-/** The commit of a Flux revision: `main@sha1:abc...`, `sha1:abc...` or a bare commit. */
-export function commitOfRevision(revision: string | undefined): string | undefined {
-  const m = revision ? /(?:^|[@:])([0-9a-f]{40})$/.exec(revision) : null;
-  return m?.[1];
-}
-
 /**
- * Whether wave N may move, and to what: refused when a cluster of wave N-1 is not Ready (each one
+ * Whether wave N may move, and what: refused when a cluster of wave N-1 is not Ready (each one
  * named, with Flux's message), when they run different commits (the wave is still rolling out),
- * or when wave N already runs that commit or a later one (`ahead`: the branch's commit descends
- * from it).
+ * when a target that must move has no artifact of that commit, or when every target already runs
+ * that commit or a later one (`ahead`).
  */
-export function planPromotion(wave: number, before: readonly ClusterRun[], current: string | undefined, ahead: boolean): Promotion {
+export function planPromotion(wave: number, before: readonly ClusterRun[], targets: readonly WaveTarget[]): Promotion {
   const refuse = (reason: string): Promotion => ({ kind: 'refused', wave, reason });
   if (before.length === 0) return refuse(`wave ${wave - 1} has no cluster.`);
   const notReady = before.filter((c) => !c.ready || !c.commit);
@@ -58,8 +74,15 @@ export function planPromotion(wave: number, before: readonly ClusterRun[], curre
     return refuse(`the clusters of wave ${wave - 1} run ${commits.length} different commits:\n${by.join('\n')}\nFix: wait until wave ${wave - 1} runs one commit, then promote again.`);
   }
   const to = commits[0]!;
-  if (current === to || ahead) return refuse(`nothing to promote: wave ${wave} (${waveBranch(wave)}) already runs ${current === to ? to.slice(0, 12) : `${current!.slice(0, 12)}, which contains ${to.slice(0, 12)}`}, what wave ${wave - 1} runs.`);
-  return { kind: 'promote', wave, to, ...(current ? { from: current } : {}) };
+  const moving = targets.filter((t) => t.current !== to && !t.ahead);
+  if (moving.length === 0) {
+    const runs = (t: WaveTarget) => (t.current === to ? to.slice(0, 12) : `${t.current!.slice(0, 12)}, which contains ${to.slice(0, 12)}`);
+    const what = targets.length === 1 ? `wave ${wave} (${targets[0]!.name}) already runs ${runs(targets[0]!)}` : `wave ${wave} already runs it:\n${targets.map((t) => `  ${t.name}: ${runs(t)}`).join('\n')}\n`;
+    return refuse(`nothing to promote: ${what}${targets.length === 1 ? ', what' : 'It is what'} wave ${wave - 1} runs.`);
+  }
+  const unpublished = moving.filter((t) => t.unpublished);
+  if (unpublished.length > 0) return refuse(`wave ${wave - 1} runs ${to.slice(0, 12)}, which wave ${wave} cannot be moved to:\n${unpublished.map((t) => `  ${t.unpublished}`).join('\n')}\nNothing was moved.`);
+  return { kind: 'promote', wave, to, moves: moving.map((t) => ({ name: t.name, ...(t.current ? { from: t.current } : {}) })) };
 }
 
 /** The branch wave N follows: the repository's own for wave 1, fleet/wave-N after it. */
@@ -87,7 +110,17 @@ export async function readClusterRun(k: Kubectl, cluster: string): Promise<Clust
     ready: ready?.status === 'True',
     message: ready ? `Ready=${ready.status}${ready.message ? `: ${ready.message}` : ''}` : 'no Ready condition yet',
     ...(commit ? { commit } : {}),
+    ...(status?.lastAppliedRevision ? { revision: status.lastAppliedRevision } : {}),
   };
+}
+
+/** An OCI site's run: Ready at `wave-N@sha256:<digest>`, and the commit that artifact names (from the registry). */
+async function withArtifactCommit(run: ClusterRun, c: Cluster, access: () => Promise<RegistryAccess>): Promise<ClusterRun> {
+  if (!isOciCluster(c) || !run.ready) return run;
+  const digest = digestOfRevision(run.revision);
+  if (!digest) return { ...run, ready: false, message: `${run.message}; applied ${run.revision ?? 'nothing'}, not an OCI artifact's digest` };
+  const found = await commitOfArtifact(c, await access(), digest);
+  return 'commit' in found ? { ...run, commit: found.commit } : { ...run, ready: false, message: `Ready at ${digest}, but ${found.problem}` };
 }
 
 /** The pinned kubectl (`npm run setup -- --control-plane`), else the one on PATH. */
@@ -109,21 +142,27 @@ export interface PromoteOptions {
   /** A kubeconfig with one context per cluster, named as the cluster. */
   readonly kubeconfig: string;
   readonly kubectlBin: string;
+  /** oras and the registries' CA, asked for only when a cluster of wave N-1 or N pulls from a registry. */
+  readonly registryAccess?: () => Promise<RegistryAccess>;
   readonly log?: (line: string) => void;
 }
 
 /**
- * Reads wave N-1, decides, and pushes fleet/wave-N when it may. A refusal is a UserError (exit 1)
- * that leaves every branch as it was.
+ * Reads wave N-1, decides, then pushes fleet/wave-N (when a cluster of wave N follows Git) and moves
+ * the `wave-N` tag of each OCI site of wave N. A refusal is a UserError (exit 1) that leaves every
+ * branch and tag as it was; a tag that fails to move after others did is exit 2 naming both.
  */
 export async function promoteWave(options: PromoteOptions): Promise<Promotion & { kind: 'promote' }> {
   const { wave } = options;
-  // Sites with `oci:` follow their wave's tag in a registry, which `npm run publish` moves; only the
-  // clusters that follow Git say what wave N-1 runs on its branch.
-  const before = options.clusters.filter((c) => c.wave === wave - 1 && !c.oci);
-  if (before.length === 0 && options.clusters.some((c) => c.wave === wave - 1)) {
-    throw new UserError(`cannot promote wave ${wave}: every cluster of wave ${wave - 1} pulls from an OCI registry, so no branch says what it runs. Fix: promote OCI sites by publishing wave ${wave}'s clusters (\`npm run publish -- --registry ... <cluster>...\`, docs/fleet.md, "Edge sites from an OCI registry").`, EXIT_FINDINGS);
-  }
+  const before = options.clusters.filter((c) => c.wave === wave - 1);
+  const inWave = options.clusters.filter((c) => c.wave === wave);
+  const ociSites = inWave.filter(isOciCluster);
+  const followsGit = inWave.length === 0 || inWave.some((c) => !c.oci);
+  let access: Promise<RegistryAccess> | undefined;
+  const registry = () => {
+    if (!options.registryAccess) throw new ToolError(`promote reads and tags OCI artifacts, but was given no oras`);
+    return (access ??= options.registryAccess());
+  };
   if (!existsSync(options.kubeconfig)) throw new UserError(`--kubeconfig ${options.kubeconfig}: no such file. Fix: a kubeconfig with one context per cluster of wave ${wave - 1}, named as the cluster (${before.map((c) => c.name).join(', ')}).`);
   // kubectl keeps its cache beside the kubeconfig: work on a copy, so nothing is written beside the user's.
   const dir = await mkdtemp(path.join(os.tmpdir(), 'emqx-gitops-promote-'));
@@ -131,25 +170,53 @@ export async function promoteWave(options: PromoteOptions): Promise<Promotion & 
     const copy = path.join(dir, 'kubeconfig');
     await copyFile(options.kubeconfig, copy);
     const k: Kubectl = { bin: options.kubectlBin, kubeconfig: copy };
-    const runs = await Promise.all(before.map((c) => readClusterRun(k, c.name)));
+    const runs = await Promise.all(before.map(async (c) => withArtifactCommit(await readClusterRun(k, c.name), c, registry)));
     for (const r of runs) options.log?.(`wave ${wave - 1}: ${r.cluster}: ${r.ready ? `Ready at ${r.commit?.slice(0, 12)}` : r.message}`);
-    const target = waveBranch(wave);
-    const current = await remoteBranchCommit(options.repo, options.remote, target);
     const commits = [...new Set(runs.flatMap((r) => (r.commit ? [r.commit] : [])))];
-    // Only a single Ready commit can be promoted; fetch the branch it came from so it can be pushed and compared.
-    let ahead = false;
-    if (commits.length === 1 && runs.every((r) => r.ready)) {
+    const settled = commits.length === 1 && runs.length > 0 && runs.every((r) => r.ready);
+    const to = settled ? commits[0]! : undefined;
+
+    const targets: WaveTarget[] = [];
+    const branch = waveBranch(wave);
+    const branchNow = followsGit ? await remoteBranchCommit(options.repo, options.remote, branch) : undefined;
+    const oci: OciTarget[] = [];
+    // Only a single Ready commit can be promoted: only then is there something to compare with.
+    if (to) {
+      // The branch wave N-1 follows brings `to` here, to push it and to tell whether a target is ahead of it.
       await fetchBranch(options.repo, options.remote, branchOfWave(wave - 1, options.branch));
-      if (current && current !== commits[0]) {
-        await fetchBranch(options.repo, options.remote, target);
-        ahead = await isAncestor(options.repo, commits[0]!, current);
+      if (followsGit && branchNow && branchNow !== to) await fetchBranch(options.repo, options.remote, branch);
+      const ahead = async (current: string | undefined) => current !== undefined && current !== to && (await isAncestorIfKnown(options.repo, to, current));
+      if (followsGit) targets.push({ name: branch, ...(branchNow ? { current: branchNow } : {}), ahead: await ahead(branchNow) });
+      for (const c of ociSites) {
+        const t = await readOciTarget(c, wave, to, await registry());
+        oci.push(t);
+        targets.push({ name: t.name, ...(t.current ? { current: t.current } : {}), ahead: await ahead(t.current), ...('problem' in t.published ? { unpublished: t.published.problem } : {}) });
       }
     }
-    const plan = planPromotion(wave, runs, current, ahead);
+    const plan = planPromotion(wave, runs, targets);
     if (plan.kind === 'refused') throw new UserError(`cannot promote wave ${wave}: ${plan.reason}`, EXIT_FINDINGS);
-    await pushCommit(options.repo, options.remote, plan.to, target);
+    const done: string[] = [];
+    for (const move of plan.moves) {
+      if (move.name === branch) {
+        await pushCommit(options.repo, options.remote, plan.to, branch);
+      } else {
+        const t = oci.find((o) => o.name === move.name)!;
+        const site = ociSites.find((c) => c.name === t.cluster)!;
+        const moved = await moveWaveTag(site, wave, (t.published as { digest: string }).digest, await registry());
+        if (!moved.ok) {
+          throw new UserError(`moving ${t.name} to ${plan.to.slice(0, 12)} failed: ${moved.message}\nMoved: ${done.join(', ') || '(nothing)'}; not moved: ${plan.moves.slice(done.length).map((m) => m.name).join(', ')}.\nFix: run the same command again; it moves what is left.`, EXIT_USAGE);
+        }
+      }
+      done.push(move.name);
+    }
     return plan;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether `ancestor` is in `commit`'s history; a commit this clone does not have (an artifact of a commit never fetched) is not. */
+async function isAncestorIfKnown(repo: string, ancestor: string, commit: string): Promise<boolean> {
+  if (!(await hasCommit(repo, commit))) return false;
+  return isAncestor(repo, ancestor, commit);
 }

@@ -356,8 +356,9 @@ function fluxOciRepository(t: FleetTarget & { oci: OciSource }): string {
   const auth = t.oci.pullSecret ? `  # Credentials: a docker-registry Secret in flux-system, created on the site.\n  secretRef:\n    name: ${t.oci.pullSecret}\n` : '';
   return (
     HEADER('this file') +
-    `# ${waveTagName(t.wave)}: \`npm run publish\` tags each push with the commit and with the cluster's wave, so
-# a wave follows its own tag (docs/fleet.md, "Waves").
+    `# ${waveTagName(t.wave)}: \`npm run publish\` tags each push with the commit; it moves wave-1 (and a new
+# site's first tag), and \`npm run fleet -- promote --wave N\` moves wave-N once wave N-1 is Ready
+# (docs/fleet.md, "Edge sites from an OCI registry").
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: OCIRepository
 metadata:

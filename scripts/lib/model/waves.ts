@@ -21,3 +21,26 @@ export function wavesByName(entries: readonly { readonly name: string; readonly 
 export function waveTagName(wave: number): string {
   return `wave-${wave}`;
 }
+
+/**
+ * The manifest annotation naming what an artifact was rendered from (`<branch>@sha1:<commit>`, as
+ * Flux writes it): `npm run publish` writes it, `npm run fleet -- promote` reads it back to learn
+ * which commit an OCI site runs.
+ */
+export const REVISION_ANNOTATION = 'org.opencontainers.image.revision';
+
+/** The tag of a commit's artifact: its first 12 hex digits (a fixed length, unlike `git rev-parse --short`). */
+export function commitTagName(commit: string): string {
+  return commit.slice(0, 12);
+}
+
+/** Where a cluster's artifacts are: `<registry>/<cluster>`. */
+export function artifactRepository(registryBase: string, cluster: string): string {
+  return `${registryBase.replace(/\/+$/, '')}/${cluster}`;
+}
+
+/** The commit of a Flux revision: `main@sha1:abc...`, `sha1:abc...` or a bare commit. */
+export function commitOfRevision(revision: string | undefined): string | undefined {
+  const m = revision ? /(?:^|[@:])([0-9a-f]{40})$/.exec(revision) : null;
+  return m?.[1];
+}

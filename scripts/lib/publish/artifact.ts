@@ -3,14 +3,13 @@
 import { EXIT_USAGE, UserError } from '../cli/errors.ts';
 import type { HeadRevision } from '../tools/git.ts';
 import type { Cluster } from '../fleet/inventory.ts';
-import { waveTagName } from '../model/waves.ts';
+import { commitTagName, REVISION_ANNOTATION, waveTagName } from '../model/waves.ts';
 
 /** Flux's own (fluxcd/pkg/oci globals.go, what `flux push artifact` writes): source-controller pulls these. */
 export const FLUX_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.flux.config.v1+json';
 export const FLUX_CONTENT_MEDIA_TYPE = 'application/vnd.cncf.flux.content.v1.tar+gzip';
 
 export const SOURCE_ANNOTATION = 'org.opencontainers.image.source';
-export const REVISION_ANNOTATION = 'org.opencontainers.image.revision';
 export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
 
 /** The config blob: Flux reads nothing from it, so it is the same two bytes for every artifact. */
@@ -34,9 +33,9 @@ export function artifactAnnotations(source: string, rev: HeadRevision): Record<s
   return { [SOURCE_ANNOTATION]: source, [REVISION_ANNOTATION]: fluxRevision(rev), [CREATED_ANNOTATION]: rev.committed };
 }
 
-/** The commit's tag: its first 12 hex digits (a fixed length, unlike `git rev-parse --short`). */
+/** The commit's tag (commitTagName). */
 export function revisionTag(rev: HeadRevision): string {
-  return rev.commit.slice(0, 12);
+  return commitTagName(rev.commit);
 }
 
 /**
@@ -66,7 +65,3 @@ export function parseRegistry(value: string, usage: string): { host: string; pat
   return { host, path: segments.join('/'), base: trimmed };
 }
 
-/** Where a cluster's artifacts go: `<registry>/<cluster>`. */
-export function repositoryOf(registryBase: string, cluster: string): string {
-  return `${registryBase}/${cluster}`;
-}

@@ -1,5 +1,5 @@
 // `npm run publish`: each fleet cluster's render, as `npm run build` writes it, pushed as a Flux OCI
-// artifact to <registry>/<cluster> and tagged with the commit and the cluster's wave, for edge
+// artifact to <registry>/<cluster> and tagged with the commit (and wave 1's with its wave), for edge
 // sites that pull from a registry instead of Git (docs/fleet.md, "Edge sites from an OCI registry").
 //
 // The order is what keeps every tag where it was on a failure:
@@ -8,7 +8,8 @@
 //   3. every cluster's artifact is pushed by digest, without a tag: a refused or failed push leaves
 //      at most some untagged manifests behind, which no site follows and the registry's garbage
 //      collection removes;
-//   4. only when all of them are in, the tags move, cluster by cluster (oras tag: one PUT per tag).
+//   4. only when all of them are in, the tags move, cluster by cluster (oras tag: one PUT per tag):
+//      the commit's tag always, the wave's for wave 1 and for a new site (heldWaveTags says why).
 // So a failure in 1-3 moves no tag. Step 4 cannot be atomic across repositories; it fails only if
 // the registry goes away between 3 and 4, and the message then names the clusters whose tags moved
 // and those whose did not: a re-run pushes the same digests again and moves the rest.
@@ -25,9 +26,11 @@ import { renderOverlays } from '../model/render.ts';
 import { countObjects } from '../model/render-stream.ts';
 import { headRevision, uncommittedPaths } from '../tools/git.ts';
 import { findKustomize, describeKustomize } from '../tools/kustomize.ts';
-import { findOras, orasPush, orasTag, type RegistryTransport } from '../tools/oras.ts';
+import { findOras, orasPush, orasResolve, orasTag, type RegistryTransport } from '../tools/oras.ts';
+import type { FoundBinary } from '../tools/pinned-binary.ts';
 import { REPO_ROOT } from '../util/paths.ts';
-import { artifactAnnotations, CONFIG_JSON, FLUX_CONFIG_MEDIA_TYPE, FLUX_CONTENT_MEDIA_TYPE, fluxRevision, parseRegistry, repositoryOf, revisionTag, waveTag } from './artifact.ts';
+import { artifactAnnotations, CONFIG_JSON, FLUX_CONFIG_MEDIA_TYPE, FLUX_CONTENT_MEDIA_TYPE, fluxRevision, parseRegistry, revisionTag, waveTag } from './artifact.ts';
+import { artifactRepository, wavesByName, waveTagName } from '../model/waves.ts';
 import { tarGzOneFile } from './tarball.ts';
 
 export interface PublishOptions {
@@ -53,9 +56,17 @@ export interface PublishedCluster {
   /** The layer's digest: the tar.gz of the render alone. */
   readonly contentDigest: string;
   readonly tags: readonly string[];
+  /** The wave tag left where it was (a later wave's, which `fleet promote` moves), and what it points at. */
+  readonly held?: HeldTag;
   /** The file in the tar.gz, and how many objects it holds. */
   readonly file: string;
   readonly objects: number;
+}
+
+export interface HeldTag {
+  readonly tag: string;
+  readonly digest: string;
+  readonly wave: number;
 }
 
 export interface PublishResult {
@@ -101,7 +112,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
       const archive = tarGzOneFile(file, Buffer.from(yaml, 'utf8'));
       await writeFile(path.join(dir, `${overlay.name}.tar.gz`), archive);
       await writeFile(path.join(dir, 'config.json'), CONFIG_JSON);
-      const repository = repositoryOf(registry.base, overlay.name);
+      const repository = artifactRepository(registry.base, overlay.name);
       const result = await orasPush(oras, options.transport, {
         repository,
         cwd: dir,
@@ -121,10 +132,12 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
       pushed.push({ cluster: overlay.name, repository, digest: result.value.digest, contentDigest: `sha256:${createHash('sha256').update(archive).digest('hex')}`, file, objects: countObjects(yaml) });
     }
 
+    const held = await heldWaveTags(oras, options.transport, pushed, wavesByName(inventory.clusters));
     const published: PublishedCluster[] = [];
     for (const p of pushed) {
       const cluster = clusters.find((c) => c.name === p.cluster)!;
-      const tags = [revisionTag(rev), waveTag(cluster, inventory.clusters)];
+      const hold = held.get(p.cluster);
+      const tags = hold ? [revisionTag(rev)] : [revisionTag(rev), waveTag(cluster, inventory.clusters)];
       const result = await orasTag(oras, options.transport, p.repository, p.digest, tags);
       if (!result.ok) {
         const moved = published.map((q) => q.cluster);
@@ -135,12 +148,40 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
           EXIT_USAGE,
         );
       }
-      published.push({ ...p, tags });
+      published.push({ ...p, tags, ...(hold ? { held: hold } : {}) });
     }
     return { revision: fluxRevision(rev), published };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The wave tags this publish leaves where they are. A later wave's tag is what its sites run, and
+ * it moves with `npm run fleet -- promote --wave N` once wave N-1 is Ready at the commit, as a later
+ * wave's branch does on the Git path: a publish of main moves wave 1's tags only. A repository
+ * without its wave tag yet (a new site) gets it, so that the site has something to pull; one whose
+ * tag already points at this digest is tagged again, which moves nothing.
+ */
+async function heldWaveTags(oras: FoundBinary, transport: RegistryTransport, pushed: ReadonlyArray<{ cluster: string; repository: string; digest: string }>, waves: ReadonlyMap<string, number>): Promise<Map<string, HeldTag>> {
+  const held = new Map<string, HeldTag>();
+  for (const p of pushed) {
+    const wave = waves.get(p.cluster) ?? 1;
+    if (wave === 1) continue;
+    const tag = waveTagName(wave);
+    const current = await orasResolve(oras, transport, `${p.repository}:${tag}`);
+    if (current.ok) {
+      if (current.value !== p.digest) held.set(p.cluster, { tag, digest: current.value, wave });
+    } else if (!isNotFound(current.message)) {
+      throw new UserError(`every artifact was pushed, but reading ${p.repository}:${tag} failed: ${current.message}\nNo tag was moved.\nFix: check that the registry is reachable and that you may read ${p.repository}, then run the command again.`, EXIT_USAGE);
+    }
+  }
+  return held;
+}
+
+/** oras' words for a tag the registry does not have (distribution answers 404 MANIFEST_UNKNOWN). */
+export function isNotFound(message: string): boolean {
+  return /not found|manifest unknown|MANIFEST_UNKNOWN/i.test(message);
 }
 
 /** The named clusters in the inventory's order, or all of them; an unknown name is exit 2 naming the known ones. */

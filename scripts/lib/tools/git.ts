@@ -147,6 +147,12 @@ export async function fetchBranch(repo: string, remote: string, branch: string):
   return (await run(repo, ['rev-parse', 'FETCH_HEAD'])).trim();
 }
 
+/** Whether the clone has `commit` (a commit object, not only a name). */
+export async function hasCommit(repo: string, commit: string): Promise<boolean> {
+  const out = await git({ cwd: repo })`git cat-file -e ${`${commit}^{commit}`}`;
+  return out.exitCode === 0;
+}
+
 /** Whether `ancestor` is `commit` or one of its ancestors. */
 export async function isAncestor(repo: string, ancestor: string, commit: string): Promise<boolean> {
   const out = await git({ cwd: repo })`git merge-base --is-ancestor ${ancestor} ${commit}`;

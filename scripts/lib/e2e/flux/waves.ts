@@ -61,7 +61,7 @@ export interface FluxWavesReport {
 }
 
 /** A kubeconfig with one context per cluster, named after it: what promote reads clusters through. */
-async function fleetKubeconfig(file: string, planes: ReadonlyMap<string, ControlPlane>): Promise<void> {
+export async function fleetKubeconfig(file: string, planes: ReadonlyMap<string, ControlPlane>): Promise<void> {
   const clusters: unknown[] = [];
   const users: unknown[] = [];
   const contexts: unknown[] = [];
